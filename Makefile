@@ -1,0 +1,36 @@
+# Two commands matter: `make run` and `make test`. Both build the virtualenv first.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint seed migrate bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3.x"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m scripts.run_local
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+migrate: $(STAMP)
+	$(PY) -m shared.migrate
+
+seed: $(STAMP)
+	$(PY) -m scripts.seed $(if $(N),--models $(N),)
+
+bench: $(STAMP)
+	$(PY) bench/coldstart.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
