@@ -1,0 +1,61 @@
+"""`python -m functions`: every function group mounted in one app, served by uvicorn.
+
+This is what Render runs (and what local workers run behind the router). Routes are concatenated
+rather than mounted so one middleware stack serves them all; literal paths of a group stay ahead
+of its `{param}` paths because each group lists them first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from starlette.applications import Starlette
+
+from shared.http.app import build_app
+
+GROUPS = (
+    "health", "auth", "users", "catalog", "brands", "models", "downloads", "uploads", "files",
+    "interiors", "tags", "engagement", "notifications", "projects", "statistics",
+)
+
+
+def available_groups() -> list[str]:
+    found = []
+    for name in GROUPS:
+        try:
+            importlib.import_module(f"functions.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"functions.{name}":
+                continue
+            raise
+        found.append(name)
+    return found
+
+
+def create_app() -> Starlette:
+    routes = []
+    for name in available_groups():
+        routes.extend(importlib.import_module(f"functions.{name}").routes)
+    return build_app(routes)
+
+
+def main() -> None:
+    import uvicorn
+
+    from shared.config import get_settings
+
+    parser = argparse.ArgumentParser(description="Serve every Tridmo function group")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=get_settings().http_port)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    uvicorn.run(
+        "functions.__main__:create_app", factory=True, host=args.host, port=args.port,
+        workers=args.workers, loop="uvloop", http="httptools", access_log=False,
+        proxy_headers=True, forwarded_allow_ips="*", timeout_keep_alive=75, log_config=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Access tokens: issued (built-in provider) and verified locally (both providers) with PyJWT.
+
+The claim shape is Supabase's (`aud=authenticated`, sub, role, email, session_id, exp, iat), so
+the rest of the code cannot tell which provider signed in the user. Supabase projects sign with
+the HS256 JWT secret (legacy) or asymmetric keys (ES256/RS256) published as JWKS; those keys are
+cached and looked up by `kid`, refetched once when an unknown `kid` appears (key rotation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from shared.config import Settings, get_settings
+from shared.http.errors import ApiError
+
+AUDIENCE = "authenticated"
+ALGORITHMS_ASYMMETRIC = ("ES256", "RS256")
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def as_contract(self) -> dict[str, Any]:
+        """The token object the existing clients read (camelCase, as the contract says)."""
+        return {
+            "accessToken": self.access_token,
+            "refreshToken": self.refresh_token,
+            "expiresIn": self.expires_in,
+            "tokenType": "Bearer",
+        }
+
+
+def issue_access_token(user_id: str, email: str, session_id: str, settings: Settings | None = None) -> str:
+    settings = settings or get_settings()
+    now = int(time.time())
+    claims = {
+        "aud": AUDIENCE,
+        "iss": "tridmo-builtin",
+        "sub": str(user_id),
+        "email": email,
+        "role": "authenticated",
+        "session_id": str(session_id),
+        "iat": now,
+        "exp": now + settings.access_token_ttl_s,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+class JwksCache:
+    """Signing keys from `{SUPABASE_URL}/auth/v1/.well-known/jwks.json`, cached per process."""
+
+    def __init__(self, url: str, min_refresh_interval_s: float = 30.0) -> None:
+        self.url = url
+        self.keys: dict[str, Any] = {}
+        self.min_refresh_interval_s = min_refresh_interval_s
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key_for(self, kid: str | None) -> Any:
+        if kid in self.keys:
+            return self.keys[kid]
+        async with self._lock:
+            if kid not in self.keys and time.monotonic() - self._fetched_at > self.min_refresh_interval_s:
+                await self._refresh()
+        if kid not in self.keys:
+            raise ApiError("unauthorized", "invalid_token")
+        return self.keys[kid]
+
+    async def _refresh(self) -> None:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            response = await client.get(self.url)
+            response.raise_for_status()
+            jwks = jwt.PyJWKSet.from_dict(response.json())
+        self.keys = {key.key_id: key.key for key in jwks.keys}
+        self._fetched_at = time.monotonic()
+
+
+_jwks: dict[str, JwksCache] = {}
+
+
+def jwks_for(settings: Settings) -> JwksCache:
+    url = f"{settings.supabase_url}/auth/v1/.well-known/jwks.json"
+    if url not in _jwks:
+        _jwks[url] = JwksCache(url)
+    return _jwks[url]
+
+
+async def verify_access_token(token: str, settings: Settings | None = None) -> dict[str, Any]:
+    """Return the claims of a valid token; 401 `token_expired` or `unauthorized` otherwise."""
+    settings = settings or get_settings()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise ApiError("unauthorized", "invalid_token") from None
+    alg = header.get("alg")
+    if alg == "HS256":
+        if not settings.jwt_secret:
+            raise ApiError("unauthorized", "invalid_token")
+        key: Any = settings.jwt_secret
+    elif alg in ALGORITHMS_ASYMMETRIC and settings.supabase_url:
+        try:
+            key = await jwks_for(settings).key_for(header.get("kid"))
+        except ApiError:
+            raise
+        except Exception:
+            raise ApiError("unavailable", "unavailable") from None
+    else:
+        raise ApiError("unauthorized", "invalid_token")
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[alg], audience=AUDIENCE,
+            options={"require": ["exp", "sub", "aud"]}, leeway=5,
+        )
+    except jwt.ExpiredSignatureError:
+        raise ApiError("token_expired", "token_expired") from None
+    except jwt.PyJWTError:
+        raise ApiError("unauthorized", "invalid_token") from None
+    return claims

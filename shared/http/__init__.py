@@ -1,0 +1,1 @@
+"""HTTP conventions shared by every function group: envelope, errors, validation, pagination."""

@@ -1,0 +1,55 @@
+"""Builds a function group's Starlette app with the shared middleware stack.
+
+Every group (and `python -m functions`, which mounts them all) is built here, so the envelope,
+request ids, CORS, security headers, HTTPS enforcement and metrics are identical everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute
+
+from shared.config import get_settings
+from shared.http.middleware.errors import ErrorEnvelopeMiddleware
+from shared.http.middleware.https_redirect import HTTPSRedirectMiddleware
+from shared.http.middleware.request_context import RequestContextMiddleware
+from shared.http.middleware.security_headers import SecurityHeadersMiddleware
+from shared.http.middleware.trailing_slash import TrailingSlashMiddleware
+from shared.observability.logging import configure_logging
+
+
+def build_app(routes: Sequence[BaseRoute], *, debug: bool = False) -> Starlette:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    middleware = [
+        Middleware(RequestContextMiddleware),
+        Middleware(ErrorEnvelopeMiddleware),
+    ]
+    if settings.force_https:
+        middleware.append(Middleware(HTTPSRedirectMiddleware, trusted_proxies=("*",)))
+    middleware += [
+        Middleware(SecurityHeadersMiddleware, hsts=settings.force_https),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins) or (["*"] if not settings.is_production else []),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-Id", "Idempotency-Key"],
+            expose_headers=["X-Request-Id", "Retry-After", "Content-Disposition"],
+            max_age=600,
+        ),
+        Middleware(TrailingSlashMiddleware),
+    ]
+    app = Starlette(debug=debug, routes=list(routes), middleware=middleware)
+    app.router.redirect_slashes = False
+    return app
+
+
+def lambda_handler(app: Starlette):  # noqa: ANN201  (Mangum's handler type)
+    """Mangum around the app; lifespan off, because Mangum would run it on every invocation."""
+    from mangum import Mangum
+
+    return Mangum(app, lifespan="off")

@@ -1,0 +1,1 @@
+"""One plain ASGI middleware per concern, each configured by arguments and testable alone."""

@@ -1,0 +1,152 @@
+"""Request parsing that names the field at fault.
+
+msgspec does the decoding and type checks: it imports in ~2 ms (pydantic takes ~150 ms), which
+matters for Lambda cold starts, and decodes faster. Its error text ("... - at `$.email`") is
+mapped to the contract's `errors: [{field, message}]`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+import msgspec
+from starlette.requests import Request
+
+from shared.config import get_settings
+from shared.http.errors import ApiError, FieldError
+
+T = TypeVar("T")
+_AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`")
+_JSON_TYPES = ("application/json", "text/json")
+_FORM_TYPES = ("application/x-www-form-urlencoded",)
+
+
+def _field_from_path(path: str | None) -> str:
+    if not path:
+        return "body"
+    cleaned = re.sub(r"\[(\d+)\]", r".\1", path).lstrip(".")
+    return cleaned or "body"
+
+
+def field_errors_from(exc: msgspec.ValidationError) -> list[FieldError]:
+    text = str(exc)
+    match = _AT_PATH.match(text)
+    msg = match.group("msg") if match else text
+    path = match.group("path") if match else None
+    missing = _MISSING.match(msg)
+    if missing:
+        prefix = _field_from_path(path)
+        name = missing.group("field")
+        field = name if prefix == "body" else f"{prefix}.{name}"
+        return [FieldError(field, "field_required")]
+    return [FieldError(_field_from_path(path), msg)]
+
+
+def convert(data: Any, model: type[T]) -> T:
+    """Validate already-parsed data (query params, form fields) into a msgspec Struct."""
+    try:
+        return msgspec.convert(data, model, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ApiError("validation", errors=field_errors_from(exc)) from None
+
+
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """Read the body, refusing it with 413 as soon as it crosses the limit (never buffered past it)."""
+    limit = limit or get_settings().max_json_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError("payload_too_large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError("payload_too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_body(request: Request, model: type[T]) -> T:
+    """Decode a JSON (or url-encoded form) body into `model`; 415 for any other content type."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await read_body(request)
+    if content_type in _FORM_TYPES:
+        return convert(form_to_dict(parse_qsl(body.decode("utf-8", "replace"))), model)
+    if content_type not in _JSON_TYPES and not (content_type == "" and not body):
+        raise ApiError("unsupported_media_type", errors=[FieldError("content-type", "expected application/json")])
+    if not body.strip():
+        body = b"{}"
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ApiError("validation", "malformed_json", errors=[FieldError("body", str(exc))]) from None
+    if not isinstance(raw, dict):
+        raise ApiError("validation", errors=[FieldError("body", "expected a JSON object")])
+    return convert(raw, model)
+
+
+def form_to_dict(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Collapse form pairs; repeated keys become lists (the contract's array convention)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        key = key[:-2] if key.endswith("[]") else key
+        if key in out:
+            existing = out[key]
+            out[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            out[key] = value
+    return out
+
+
+def query_list(request: Request, name: str) -> list[str]:
+    """An array from the query string: repeated keys (`a=1&a=2`) or one JSON array (`a=[1,2]`)."""
+    values = request.query_params.getlist(name) or request.query_params.getlist(f"{name}[]")
+    out: list[str] = []
+    for value in values:
+        value = value.strip()
+        if value.startswith("["):
+            try:
+                decoded = msgspec.json.decode(value)
+            except msgspec.DecodeError:
+                raise ApiError("validation", errors=[FieldError(name, "malformed array")]) from None
+            if not isinstance(decoded, list):
+                raise ApiError("validation", errors=[FieldError(name, "malformed array")])
+            out.extend(str(v) for v in decoded if v is not None and v != "")
+        elif value:
+            out.extend(part for part in value.split(",") if part)
+    return out
+
+
+def query_int_list(request: Request, name: str) -> list[int]:
+    try:
+        return [int(v) for v in query_list(request, name)]
+    except ValueError:
+        raise ApiError("validation", errors=[FieldError(name, "expected integers")]) from None
+
+
+def query_bool(request: Request, name: str) -> bool | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes"}:
+        return True
+    if lowered in {"0", "false", "no"}:
+        return False
+    raise ApiError("validation", errors=[FieldError(name, "expected true or false")])
+
+
+def query_int(request: Request, name: str, *, minimum: int | None = None) -> int | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ApiError("validation", errors=[FieldError(name, "expected an integer")]) from None
+    if minimum is not None and number < minimum:
+        raise ApiError("validation", errors=[FieldError(name, f"must be >= {minimum}")])
+    return number

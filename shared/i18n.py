@@ -1,0 +1,82 @@
+"""Per-request language for messages: `Accept-Language` picks `ru` (default) or `en`.
+
+The language lives in a context variable set by the request middleware, so two requests served
+concurrently never see each other's choice (the older API kept it in a process global).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+DEFAULT_LANGUAGE = "ru"
+LANGUAGES = ("ru", "en")
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT_LANGUAGE)
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "ok": {"ru": "Успешно", "en": "Success"},
+    "created": {"ru": "Создано", "en": "Created"},
+    "updated": {"ru": "Обновлено", "en": "Updated"},
+    "deleted": {"ru": "Удалено", "en": "Deleted"},
+    "validation": {"ru": "Ошибка валидации", "en": "Validation failed"},
+    "unauthorized": {"ru": "Требуется авторизация", "en": "Authentication required"},
+    "token_expired": {"ru": "Срок действия токена истёк", "en": "Token expired"},
+    "invalid_token": {"ru": "Недействительный токен", "en": "Invalid token"},
+    "access_denied": {"ru": "Доступ запрещён", "en": "Access denied"},
+    "banned": {"ru": "Пользователь заблокирован", "en": "User is banned"},
+    "not_found": {"ru": "Не найдено", "en": "Not found"},
+    "method_not_allowed": {"ru": "Метод не разрешён", "en": "Method not allowed"},
+    "conflict": {"ru": "Конфликт", "en": "Conflict"},
+    "payload_too_large": {"ru": "Слишком большой запрос", "en": "Payload too large"},
+    "unsupported_media_type": {"ru": "Неподдерживаемый тип данных", "en": "Unsupported media type"},
+    "rate_limited": {"ru": "Слишком много запросов", "en": "Too many requests"},
+    "unavailable": {"ru": "Сервис временно недоступен", "en": "Service unavailable"},
+    "internal": {"ru": "Внутренняя ошибка сервера", "en": "Internal server error"},
+    "malformed_json": {"ru": "Некорректный JSON", "en": "Malformed JSON"},
+    "bad_credentials": {"ru": "Неверный логин или пароль", "en": "Invalid login or password"},
+    "email_taken": {"ru": "Email уже зарегистрирован", "en": "Email is already registered"},
+    "username_taken": {"ru": "Имя пользователя занято", "en": "Username is taken"},
+    "role_required": {"ru": "У пользователя нет этой роли", "en": "User does not have this role"},
+    "invalid_refresh_token": {"ru": "Недействительный refresh-токен", "en": "Invalid refresh token"},
+    "signed_in": {"ru": "Вход выполнен", "en": "Signed in"},
+    "signed_up": {"ru": "Регистрация выполнена", "en": "Signed up"},
+    "signed_out": {"ru": "Выход выполнен", "en": "Signed out"},
+    "email_sent": {
+        "ru": "Если адрес зарегистрирован, письмо отправлено",
+        "en": "If the address is registered, an email has been sent",
+    },
+    "password_updated": {"ru": "Пароль обновлён", "en": "Password updated"},
+    "wrong_password": {"ru": "Неверный текущий пароль", "en": "Current password is wrong"},
+    "account_deleted": {"ru": "Аккаунт удалён", "en": "Account deleted"},
+    "user_banned": {"ru": "Пользователь заблокирован", "en": "User banned"},
+    "user_unbanned": {"ru": "Пользователь разблокирован", "en": "User unbanned"},
+    "field_required": {"ru": "Обязательное поле", "en": "This field is required"},
+    "field_invalid": {"ru": "Некорректное значение", "en": "Invalid value"},
+}
+
+
+def pick_language(header: str | None) -> str:
+    """Return the first supported language in an Accept-Language header, honouring q-weights."""
+    if not header:
+        return DEFAULT_LANGUAGE
+    best, best_q = DEFAULT_LANGUAGE, -1.0
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower()[:2]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def t(key: str, **params: object) -> str:
+    """Translate a message key into the current request's language; unknown keys pass through."""
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key.format(**params) if params else key
+    text = entry.get(current_language.get()) or entry[DEFAULT_LANGUAGE]
+    return text.format(**params) if params else text

@@ -1,0 +1,1 @@
+"""User-level operations that span several tables (deletion, bans)."""
