@@ -1,0 +1,203 @@
+"""Upstream side of the data path: a raw asyncio protocol around httptools' response parser, and a
+per-upstream keep-alive pool.
+
+The pool is LIFO so the hottest connections stay warm and the cold tail ages out; idle connections
+are closed after ``pool_idle`` seconds, deliberately shorter than the upstream's keep-alive (uvicorn
+closes after 5 s), so the router almost never writes a request into a socket the upstream is closing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from typing import Any, Protocol
+
+import httptools
+
+
+class ConnHandler(Protocol):
+    """What an in-flight try implements to receive upstream events."""
+
+    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None: ...
+    def on_up_body(self, chunk: bytes) -> None: ...
+    def on_up_complete(self) -> None: ...
+    def on_up_error(self, kind: str) -> None: ...
+    def on_up_upgrade(self, rest: bytes) -> None: ...
+    def on_up_pause(self, paused: bool) -> None: ...
+
+
+class UpstreamConn(asyncio.Protocol):
+    """One keep-alive connection to an upstream. ``handler`` is the try using it (None while idle)."""
+
+    __slots__ = (
+        "pool", "transport", "handler", "parser", "headers", "closed", "idle_since", "tunnel",
+        "reset_parser", "interim", "served",
+    )
+
+    def __init__(self, pool: ConnPool) -> None:
+        self.pool = pool
+        self.transport: asyncio.Transport | None = None
+        self.handler: Any = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.closed = False
+        self.idle_since = 0.0
+        self.tunnel: asyncio.Transport | None = None
+        self.reset_parser = False
+        self.interim = False
+        self.served = 0
+
+    # asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        if self.tunnel is not None:
+            self.tunnel.write(data)
+            return
+        handler = self.handler
+        if handler is None:  # bytes on an idle connection: protocol violation, never reuse it
+            self.close()
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            self.handler.on_up_upgrade(data[exc.args[0]:])
+        except httptools.HttpParserError:
+            h = self.handler
+            self.close()
+            if h is not None:
+                h.on_up_error("protocol")
+            return
+        if self.reset_parser:
+            self.reset_parser = False
+            self.parser = httptools.HttpResponseParser(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        h = self.handler
+        self.handler = None
+        if self.tunnel is not None:
+            self.tunnel.close()
+            self.tunnel = None
+        if h is not None:
+            h.on_up_error("reset")
+
+    def pause_writing(self) -> None:
+        if self.handler is not None:
+            self.handler.on_up_pause(True)
+
+    def resume_writing(self) -> None:
+        if self.handler is not None:
+            self.handler.on_up_pause(False)
+
+    # httptools callbacks -----------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.headers = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.interim = True
+            return
+        self.handler.on_up_headers(status, self.headers, self.parser.should_keep_alive())
+
+    def on_body(self, chunk: bytes) -> None:
+        self.handler.on_up_body(chunk)
+
+    def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            return
+        h = self.handler
+        if h is not None:
+            h.on_up_complete()
+
+    # helpers -----------------------------------------------------------------------------
+    def head_done(self) -> None:
+        """A HEAD response has no body even with Content-Length; llhttp cannot be told so, so the
+        parser is replaced once the headers have been read."""
+        self.reset_parser = True
+
+    def close(self) -> None:
+        self.closed = True
+        self.handler = None
+        if self.transport is not None:
+            self.transport.close()
+
+
+class ConnPool:
+    """Idle keep-alive connections to one upstream, plus the connect path."""
+
+    __slots__ = ("host", "port", "idle", "idle_timeout", "connect_timeout", "max_idle", "closing", "opened")
+
+    def __init__(self, host: str, port: int, idle_timeout: float, connect_timeout: float,
+                 max_idle: int = 512) -> None:
+        self.host = host
+        self.port = port
+        self.idle: list[UpstreamConn] = []
+        self.idle_timeout = idle_timeout
+        self.connect_timeout = connect_timeout
+        self.max_idle = max_idle
+        self.closing = False
+        self.opened = 0
+
+    def acquire(self) -> UpstreamConn | None:
+        idle = self.idle
+        if not idle:
+            return None
+        limit = time.monotonic() - self.idle_timeout
+        while idle:
+            conn = idle.pop()
+            if conn.closed:
+                continue
+            if conn.idle_since < limit:
+                conn.close()
+                continue
+            return conn
+        return None
+
+    def release(self, conn: UpstreamConn) -> None:
+        conn.handler = None
+        if conn.closed or self.closing or len(self.idle) >= self.max_idle:
+            conn.close()
+            return
+        conn.served += 1
+        conn.idle_since = time.monotonic()
+        self.idle.append(conn)
+
+    async def connect(self) -> UpstreamConn:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(self.connect_timeout):
+            _, proto = await loop.create_connection(lambda: UpstreamConn(self), self.host, self.port)
+        self.opened += 1
+        return proto
+
+    def sweep(self, now: float) -> None:
+        """Close idle connections older than the idle timeout (and drop dead ones)."""
+        limit = now - self.idle_timeout
+        if self.idle and (self.idle[0].idle_since < limit or self.idle[0].closed):
+            keep = []
+            for c in self.idle:
+                if c.closed:
+                    continue
+                if c.idle_since < limit:
+                    c.close()
+                else:
+                    keep.append(c)
+            self.idle = keep
+
+    def close_all(self) -> None:
+        self.closing = True
+        for c in self.idle:
+            c.close()
+        self.idle = []

@@ -1,0 +1,435 @@
+"""One proxied request: tries, retries, hedging and response streaming.
+
+An ``Exchange`` owns the client side of a request; each ``Attempt`` is one try on one upstream
+connection. Everything is driven by protocol callbacks; the only timers are the per-try timeout
+and the retry backoff (the total deadline and idle timeouts are checked by the router's sweeper).
+The retry rules themselves live in ``retry.py``; this module only applies them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from .connpool import UpstreamConn
+from .headers import HOP_BY_HOP, status_line
+from .retry import backoff, may_retry
+from .server import P_UPSTREAM, Downstream, Request
+
+if TYPE_CHECKING:
+    from .app import Router
+    from .upstream import Upstream
+
+LENGTH, CHUNKED, EOF, NOBODY = 0, 1, 2, 3
+_UPGRADE_KEEP = frozenset({b"upgrade", b"connection"})
+
+
+class Attempt:
+    """One try of a request on one upstream."""
+
+    __slots__ = ("ex", "up", "conn", "timer", "started", "done", "keep_alive", "sent_all", "chunked", "transport")
+
+    def __init__(self, ex: Exchange, up: Upstream) -> None:
+        self.ex = ex
+        self.up = up
+        self.conn: UpstreamConn | None = None
+        self.transport: Any = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.started = time.monotonic()
+        self.done = False
+        self.keep_alive = False
+        self.sent_all = False
+        self.chunked = ex.req.chunked
+
+    def start(self) -> None:
+        up = self.up
+        up.inflight += 1
+        up.requests += 1
+        router = self.ex.router
+        self.timer = router.loop.call_later(router.per_try_timeout, self.ex.on_timeout, self)
+        conn = up.conns.acquire()
+        if conn is not None:
+            self.bind(conn)
+        else:
+            router.loop.create_task(up.conns.connect()).add_done_callback(self._connected)
+
+    def _connected(self, task: asyncio.Task[UpstreamConn]) -> None:
+        if task.cancelled():
+            exc: BaseException | None = TimeoutError()
+        else:
+            exc = task.exception()
+        if self.done:
+            if exc is None:  # the try was abandoned while connecting; keep the fresh connection
+                self.up.conns.release(task.result())
+            return
+        if exc is not None:
+            self.ex.on_error(self, "connect")
+        else:
+            self.bind(task.result())
+
+    def bind(self, conn: UpstreamConn) -> None:
+        req = self.ex.req
+        chunks = req.attach(self)
+        if chunks is None:
+            self.up.conns.release(conn)
+            self.ex.on_error(self, "noreplay")
+            return
+        conn.handler = self
+        self.conn = conn
+        t = self.transport = conn.transport
+        if chunks and not self.chunked and len(chunks) < 8:
+            t.write(b"".join((req.head, *chunks)))  # one segment for small requests
+        else:
+            t.write(req.head)
+            for c in chunks:
+                self.body(c)
+        if req.body_done:
+            self.body_end()
+        if self.ex.paused_client and t is not None:
+            t.pause_reading()
+
+    # request body, called by Request.feed -------------------------------------------------
+    def body(self, chunk: bytes) -> None:
+        t = self.transport
+        if self.chunked:
+            t.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+        else:
+            t.write(chunk)
+
+    def body_end(self) -> None:
+        if self.chunked:
+            self.transport.write(b"0\r\n\r\n")
+        self.sent_all = True
+
+    # upstream events, called by UpstreamConn ----------------------------------------------
+    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
+        self.keep_alive = keep_alive
+        self.ex.on_headers(self, status, headers)
+
+    def on_up_body(self, chunk: bytes) -> None:
+        self.ex.on_body(self, chunk)
+
+    def on_up_complete(self) -> None:
+        self.ex.on_complete(self)
+
+    def on_up_error(self, kind: str) -> None:
+        self.ex.on_error(self, kind)
+
+    def on_up_upgrade(self, rest: bytes) -> None:
+        self.ex.on_upgrade(self, rest)
+
+    def on_up_pause(self, paused: bool) -> None:
+        self.ex.down.set_pause(P_UPSTREAM, paused)
+
+    def finish(self, reuse: bool) -> None:
+        """Release everything this try holds; a connection is reused only if both messages ended."""
+        if self.done:
+            return
+        self.done = True
+        if self.timer is not None:
+            self.timer.cancel()
+        req = self.ex.req
+        if req.sink is self:
+            req.sink = None
+            self.ex.down.set_pause(P_UPSTREAM, False)
+        up = self.up
+        up.inflight -= 1
+        conn = self.conn
+        if conn is not None:
+            if reuse and self.sent_all and self.keep_alive:
+                up.conns.release(conn)
+            else:
+                conn.close()
+        if up.queue.waiters:
+            self.ex.router.slot_freed(up)
+
+
+class Exchange:
+    __slots__ = (
+        "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished", "mode",
+        "chunk_out", "keep", "status", "hedged", "paused_client", "upstream", "t_headers",
+    )
+
+    def __init__(self, router: Router, down: Downstream, req: Request) -> None:
+        self.router = router
+        self.down = down
+        self.req = req
+        self.attempts: list[Attempt] = []
+        self.tried: list[Upstream] = []
+        self.tries = 0
+        self.retries = 0
+        self.winner: Attempt | None = None
+        self.finished = False
+        self.chunk_out = False
+        self.keep = False
+        self.status = 0
+        self.hedged = False
+        self.paused_client = False
+        self.upstream = ""
+        self.t_headers = 0.0
+
+    def start(self) -> None:
+        self.router.budget.active += 1
+        self.next_try()
+
+    def next_try(self) -> None:
+        if self.finished:
+            return
+        router = self.router
+        up = router.balancer.select(self.req.hash_key, self.tried or None, router.max_conc)
+        if up is None:
+            self.local_error(503, "No upstream is available", retry_after=1)
+            return
+        if up.inflight >= router.max_conc:
+            if not up.queue.push(lambda: self.launch(up), self.queue_expired):
+                self.local_error(503, "Upstream is at capacity and its queue is full", retry_after=1)
+            return
+        self.launch(up)
+
+    def launch(self, up: Upstream) -> None:
+        if self.finished:
+            return
+        a = Attempt(self, up)
+        self.attempts.append(a)
+        self.tried.append(up)
+        self.tries += 1
+        self.upstream = up.url
+        a.start()
+
+    def queue_expired(self) -> None:
+        if not self.finished:
+            self.local_error(503, "Timed out waiting for upstream capacity", retry_after=1)
+
+    # retry decisions --------------------------------------------------------------------------
+    def can_retry(self, kind: str) -> bool:
+        router = self.router
+        if self.finished or self.winner is not None or self.tries >= router.cfg.retry.attempts:
+            return False
+        if not may_retry(kind, self.req.idempotent, self.req.replayable()):
+            return False
+        if time.monotonic() - self.req.start > router.cfg.timeouts.request:
+            return False
+        if not router.budget.acquire():
+            return False
+        self.retries += 1
+        return True
+
+    def schedule_retry(self, failed: Upstream) -> None:
+        failed.retries += 1
+        self.router.stats.retries += 1
+        rc = self.router.cfg.retry
+        self.router.loop.call_later(backoff(self.retries, rc.backoff_base, rc.backoff_max), self.next_try)
+
+    def on_error(self, a: Attempt, kind: str) -> None:
+        if a.done or self.finished:
+            a.finish(False)
+            return
+        if a is self.winner:
+            if self.mode == EOF and kind == "reset":
+                self.on_complete(a)  # close-delimited body: EOF is the end of the message
+            else:
+                a.finish(False)
+                self.abort_client()
+            return
+        up = a.up
+        if kind == "connect":
+            up.connect_errors += 1
+        elif kind == "timeout":
+            up.timeouts += 1
+        else:
+            up.resets += 1
+        self.router.outlier.failure(up, time.monotonic())
+        a.finish(False)
+        self.attempts.remove(a)
+        if self.attempts:
+            return  # a hedged try is still racing
+        if self.can_retry(kind):
+            self.schedule_retry(up)
+        elif kind == "timeout":
+            self.local_error(504, "Upstream did not answer in time")
+        else:
+            self.local_error(502, "Upstream connection failed" if kind == "connect" else "Upstream failed")
+
+    def on_timeout(self, a: Attempt) -> None:
+        if a.done or self.winner is not None or self.finished:
+            return
+        router = self.router
+        if (router.cfg.retry.hedge and not self.hedged and self.req.method == b"GET"
+                and self.tries < router.cfg.retry.attempts and self.req.replayable()):
+            self.hedged = True
+            up = router.balancer.select(self.req.hash_key, self.tried, router.max_conc)
+            if up is not None and up not in self.tried and router.budget.acquire():
+                self.retries += 1
+                router.stats.hedges += 1
+                a.timer = None
+                self.launch(up)
+                return
+        self.on_error(a, "timeout")
+
+    def deadline(self) -> None:
+        """Total request time ran out before any response header arrived (router sweeper)."""
+        if self.winner is None and not self.finished:
+            for a in list(self.attempts):
+                a.finish(False)
+            self.attempts.clear()
+            self.local_error(504, "Upstream did not answer in time")
+
+    # response path ------------------------------------------------------------------------
+    def on_headers(self, a: Attempt, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        if a.done or self.finished:
+            return
+        router = self.router
+        up = a.up
+        now = time.monotonic()
+        up.observe_latency(now - a.started, now, router.ewma_decay)
+        if status >= 500:
+            router.outlier.failure(up, now)
+            if status in router.retry_on and len(self.attempts) == 1 and self.can_retry("5xx"):
+                up.count_status(status)
+                a.finish(False)
+                self.attempts.remove(a)
+                self.schedule_retry(up)
+                return
+        elif up.consecutive_failures:
+            router.outlier.success(up)
+        self.winner = a
+        if a.timer is not None:
+            a.timer.cancel()
+        if len(self.attempts) > 1:
+            for other in self.attempts:
+                if other is not a:
+                    other.finish(False)  # the hedging loser is cancelled
+            self.attempts = [a]
+        up.count_status(status)
+        self.status = status
+        self.t_headers = now
+        req = self.req
+        down = self.down
+        parts = [status_line(status)]
+        mode = EOF
+        for name, value in headers:
+            ln = name.lower()
+            if ln in HOP_BY_HOP:
+                if ln == b"transfer-encoding":
+                    mode = CHUNKED
+                elif status == 101 and ln in _UPGRADE_KEEP:
+                    parts += (name, b": ", value, b"\r\n")
+                continue
+            if ln == b"content-length":
+                mode = LENGTH
+            parts += (name, b": ", value, b"\r\n")
+        keep = req.keep_alive and not router.shutting_down
+        if req.method == b"HEAD" or status < 200 or status in (204, 304):
+            mode = NOBODY
+        elif mode != LENGTH:
+            if req.http11:
+                parts.append(b"Transfer-Encoding: chunked\r\n")
+                self.chunk_out = True
+            else:
+                keep = False
+        self.mode = mode
+        self.keep = keep
+        if status == 101:
+            pass
+        elif not keep:
+            parts.append(b"Connection: close\r\n")
+        elif not req.http11:
+            parts.append(b"Connection: keep-alive\r\n")
+        parts.append(b"\r\n")
+        down.write(b"".join(parts))
+        if req.method == b"HEAD" and status >= 200:
+            a.conn.head_done()  # type: ignore[union-attr]
+            self.on_complete(a)
+
+    def on_body(self, a: Attempt, chunk: bytes) -> None:
+        if a is not self.winner or self.finished:
+            return
+        down = self.down
+        if self.chunk_out:
+            down.transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+        else:
+            down.transport.write(chunk)
+        down.last_active = self.router.now
+
+    def on_complete(self, a: Attempt) -> None:
+        if a is not self.winner or self.finished:
+            a.finish(False)
+            return
+        if self.chunk_out:
+            self.down.write(b"0\r\n\r\n")
+        a.finish(a.keep_alive and self.mode != EOF)
+        self.end(self.keep)
+
+    def on_upgrade(self, a: Attempt, rest: bytes) -> None:
+        """101 Switching Protocols: from here on both sockets are spliced as a raw tunnel."""
+        down = self.down
+        conn = a.conn
+        if a is not self.winner or self.status != 101 or conn is None or down.closed:
+            a.finish(False)
+            self.abort_client()
+            return
+        conn.handler = None
+        conn.tunnel = down.transport
+        down.tunnel = conn.transport
+        if rest:
+            down.transport.write(rest)
+        for data in down.upgrade_buf or ():
+            conn.transport.write(data)  # type: ignore[union-attr]
+        down.upgrade_buf = None
+        a.conn = None  # the tunnel owns the connection now; never pooled
+        a.finish(False)
+        self.finished = True
+        self.router.budget.active -= 1
+        self.router.budget.release(self.retries)
+        self.router.log_exchange(self)
+        down.exchange = None
+
+    # client side ----------------------------------------------------------------------------
+    def client_paused(self, paused: bool) -> None:
+        self.paused_client = paused
+        w = self.winner
+        if w is not None and w.transport is not None and not w.done:
+            if paused:
+                w.transport.pause_reading()
+            else:
+                w.transport.resume_reading()
+
+    def client_gone(self) -> None:
+        if self.finished:
+            return
+        for a in self.attempts:
+            a.finish(False)
+        self.attempts.clear()
+        if not self.status:
+            self.status = 499
+        self.end(False)
+
+    def abort_client(self) -> None:
+        """The response already started and cannot be completed: cut the client connection so it
+        sees a truncated message rather than a silently short one."""
+        if not self.finished:
+            self.end(False)
+            if not self.down.closed:
+                self.down.transport.abort()
+
+    def local_error(self, status: int, message: str, retry_after: float | None = None) -> None:
+        self.status = status
+        for a in self.attempts:
+            a.finish(False)
+        self.attempts.clear()
+        self.finished = True
+        self.router.budget.active -= 1
+        self.router.budget.release(self.retries)
+        self.down.exchange = None
+        self.router.log_exchange(self)
+        if not self.down.closed:
+            self.down.respond_error(status, message, self.req.request_id, retry_after=retry_after, log=False)
+
+    def end(self, keep: bool) -> None:
+        self.finished = True
+        router = self.router
+        router.budget.active -= 1
+        router.budget.release(self.retries)
+        router.log_exchange(self)
+        self.down.finish(keep)

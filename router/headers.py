@@ -1,0 +1,74 @@
+"""Header rules: hop-by-hop removal, forwarding headers, request ids, trusted client ip."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from http import HTTPStatus
+
+# RFC 9110 7.6.1 connection-specific fields, plus the legacy proxy ones.
+HOP_BY_HOP = frozenset({
+    b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
+    b"upgrade", b"proxy-authenticate", b"proxy-authorization",
+})
+FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-request-id",
+                        b"forwarded", b"x-real-ip"})
+
+_SANE_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
+_PREFIX = os.urandom(6).hex()
+_counter = 0
+
+
+def new_request_id() -> str:
+    """Unique per process without a syscall or uuid4 per request: random prefix + counter."""
+    global _counter
+    _counter += 1
+    return f"{_PREFIX}{_counter:010x}"
+
+
+def sane_request_id(value: bytes | None) -> bool:
+    return value is not None and _SANE_ID.fullmatch(value) is not None
+
+
+STATUS_LINES: dict[int, bytes] = {
+    s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus
+}
+
+
+def status_line(status: int) -> bytes:
+    line = STATUS_LINES.get(status)
+    if line is None:
+        line = f"HTTP/1.1 {status} Status\r\n".encode()
+    return line
+
+
+class TrustedProxies:
+    """Decides whether a peer's X-Forwarded-* headers are believed."""
+
+    def __init__(self, cidrs: tuple[str, ...]) -> None:
+        self.nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+        self._cache: dict[str, bool] = {}
+
+    def trusted(self, ip: str) -> bool:
+        hit = self._cache.get(ip)
+        if hit is None:
+            try:
+                addr = ipaddress.ip_address(ip)
+                hit = any(addr in n for n in self.nets)
+            except ValueError:
+                hit = False
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[ip] = hit
+        return hit
+
+    def client_ip(self, peer: str, xff: bytes | None) -> str:
+        """Walk X-Forwarded-For right to left past trusted hops; the first untrusted one is the client."""
+        if not xff or not self.trusted(peer):
+            return peer
+        hops = [h.strip() for h in xff.decode("latin-1").split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not self.trusted(hop):
+                return hop
+        return hops[0] if hops else peer

@@ -1,0 +1,389 @@
+"""Client side of the data path: an asyncio protocol around httptools' request parser.
+
+Callback style (no task per request) because a coroutine per request costs more CPU than the whole
+parse. The protocol turns bytes into ``Request`` objects, enforces the request-level limits
+(header size and read time, body size, rate), and hands each request to an ``Exchange`` or to
+the router's own endpoints. Pipelined requests are queued and served in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import httptools
+
+from .errors import error_response
+from .headers import FORWARDING, HOP_BY_HOP, new_request_id, sane_request_id
+from .retry import IDEMPOTENT
+
+if TYPE_CHECKING:
+    from .app import Router
+
+PENDING_PAUSE = 256 * 1024
+P_UPSTREAM, P_PENDING, P_PIPELINE = 1, 2, 4
+# Headers the parser looks at; everything else is copied through untouched.
+WATCHED = HOP_BY_HOP | FORWARDING | {b"content-length", b"host", b"idempotency-key"}
+
+
+class _Abort(Exception):
+    pass
+
+
+class Request:
+    """One parsed client request. Body chunks flow to ``sink`` (the current try) or wait in
+    ``pending``; ``replay`` keeps a copy while the body is small enough to resend on a retry."""
+
+    __slots__ = (
+        "method", "url", "http11", "keep_alive", "upgrade", "upgrade_hdr", "request_id", "client_ip", "head",
+        "chunked", "content_length", "idempotent", "hash_key", "pending", "pending_bytes", "replay",
+        "consumed", "body_bytes", "body_done", "sink", "start", "down", "max_replay", "host",
+    )
+
+    def __init__(self, down: Downstream, max_replay: int) -> None:
+        self.down = down
+        self.max_replay = max_replay
+        self.pending: list[bytes] = []
+        self.pending_bytes = 0
+        self.replay: list[bytes] | None = []
+        self.consumed = False
+        self.body_bytes = 0
+        self.body_done = False
+        self.sink: Any = None
+        self.hash_key: bytes | None = None
+
+    def has_body(self) -> bool:
+        return self.chunked or self.content_length > 0
+
+    def feed(self, chunk: bytes) -> None:
+        self.body_bytes += len(chunk)
+        if self.replay is not None:
+            if self.body_bytes <= self.max_replay:
+                self.replay.append(chunk)
+            else:
+                self.replay = None
+        if self.sink is not None:
+            self.sink.body(chunk)
+        else:
+            self.pending.append(chunk)
+            self.pending_bytes += len(chunk)
+            if self.pending_bytes > PENDING_PAUSE:
+                self.down.set_pause(P_PENDING, True)
+
+    def attach(self, sink: Any) -> list[bytes] | None:
+        """Bind a try; returns the chunks it must send first, or None if the body cannot be replayed."""
+        if not self.consumed:
+            chunks = self.pending
+        elif self.replay is not None:
+            chunks = list(self.replay)
+        else:
+            return None
+        self.pending = []
+        self.pending_bytes = 0
+        self.consumed = True
+        self.sink = sink
+        self.down.set_pause(P_PENDING, False)
+        return chunks
+
+    def replayable(self) -> bool:
+        return not self.consumed or self.replay is not None
+
+
+class Downstream(asyncio.Protocol):
+    __slots__ = (
+        "router", "transport", "parser", "peer", "peer_b", "trusted", "parsing", "current", "pipeline",
+        "url", "hparts", "hbytes", "xff", "xfp", "xfh", "rid", "te", "cl", "conn_hdr", "upgrade_hdr", "idem",
+        "host", "cookie", "hash_hdr", "error", "last_active", "header_started", "paused", "tunnel",
+        "upgrade_buf", "exchange", "closed", "write_paused",
+    )
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.transport: Any = None
+        self.parser = httptools.HttpRequestParser(self)
+        self.parsing: Request | None = None
+        self.current: Request | None = None
+        self.pipeline: deque[Request] = deque()
+        self.exchange: Any = None
+        self.error = 0
+        self.paused = 0
+        self.tunnel: Any = None
+        self.upgrade_buf: list[bytes] | None = None
+        self.closed = False
+        self.write_paused = False
+        self.header_started = 0.0
+        self.last_active = router.now
+
+    # asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = peer[0] if peer else "unknown"
+        self.peer_b = self.peer.encode()
+        self.trusted = self.router.trusted.trusted(self.peer)
+        self.router.conns.add(self)
+        if self.router.shutting_down:
+            transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.router.conns.discard(self)
+        if self.tunnel is not None:
+            self.tunnel.close()
+            self.tunnel = None
+        if self.exchange is not None:
+            self.exchange.client_gone()
+            self.exchange = None
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+        if self.exchange is not None:
+            self.exchange.client_paused(True)
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.exchange is not None:
+            self.exchange.client_paused(False)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_active = self.router.now
+        if self.tunnel is not None:
+            self.tunnel.write(data)
+            return
+        if self.upgrade_buf is not None:
+            self.upgrade_buf.append(data)
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as exc:
+            rest = data[exc.args[0]:]
+            self.upgrade_buf = [rest] if rest else []
+        except httptools.HttpParserError as exc:
+            self.protocol_error(exc)
+
+    # httptools callbacks -----------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.hparts: list[bytes] = []
+        self.hbytes = 0
+        self.xff = self.xfp = self.xfh = self.rid = self.te = self.conn_hdr = self.upgrade_hdr = None
+        self.host = self.cookie = self.hash_hdr = None
+        self.cl = -1
+        self.idem = False
+        self.header_started = self.router.now
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.hbytes += len(url)
+        if self.hbytes > self.router.max_header_bytes:
+            self.error = 431
+            raise _Abort
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.hbytes += len(name) + len(value) + 4
+        if self.hbytes > self.router.max_header_bytes:
+            self.error = 431
+            raise _Abort
+        ln = name.lower()
+        if ln in WATCHED:
+            if ln == b"content-length":
+                self.cl = int(value)  # llhttp has validated it already
+                self.hparts += (name, b": ", value, b"\r\n")
+            elif ln == b"host":
+                self.host = value
+                self.hparts += (name, b": ", value, b"\r\n")
+            elif ln == b"transfer-encoding":
+                self.te = value
+            elif ln == b"x-forwarded-for":
+                self.xff = value if self.xff is None else self.xff + b", " + value
+            elif ln == b"x-forwarded-proto":
+                self.xfp = value
+            elif ln == b"x-forwarded-host":
+                self.xfh = value
+            elif ln == b"x-request-id":
+                self.rid = value
+            elif ln == b"connection":
+                self.conn_hdr = value
+            elif ln == b"upgrade":
+                self.upgrade_hdr = value
+            elif ln == b"idempotency-key":
+                self.idem = True
+                self.hparts += (name, b": ", value, b"\r\n")
+            elif ln in (b"forwarded", b"x-real-ip") and self.trusted:
+                self.hparts += (name, b": ", value, b"\r\n")
+            # other hop-by-hop headers are dropped
+            return
+        if ln == self.router.hash_header:
+            self.hash_hdr = value
+        elif ln == b"cookie" and self.router.hash_cookie:
+            self.cookie = value
+        self.hparts += (name, b": ", value, b"\r\n")
+
+    def on_headers_complete(self) -> None:
+        router = self.router
+        parser = self.parser
+        req = Request(self, router.max_replay)
+        req.start = router.clock()
+        req.method = method = parser.get_method()
+        req.url = self.url
+        req.http11 = parser.get_http_version() == "1.1"
+        req.keep_alive = parser.should_keep_alive()
+        req.upgrade = parser.should_upgrade()
+        req.upgrade_hdr = self.upgrade_hdr
+        req.host = self.host
+        req.chunked = self.te is not None
+        req.content_length = self.cl if self.cl > 0 else 0
+        req.idempotent = self.idem or method in IDEMPOTENT
+        rid = self.rid
+        if rid is not None and sane_request_id(rid):
+            req.request_id = rid.decode()
+        else:
+            req.request_id = rid = new_request_id()
+            rid = rid.encode()
+        trusted = self.trusted
+        req.client_ip = router.trusted.client_ip(self.peer, self.xff) if trusted else self.peer
+        if router.hash_header:
+            req.hash_key = self.hash_hdr
+        elif router.hash_cookie and self.cookie:
+            req.hash_key = _cookie(self.cookie, router.hash_cookie)
+        if self.conn_hdr is not None and b"," in self.conn_hdr:
+            self._drop_connection_listed()
+        xff = self.peer_b if not (trusted and self.xff) else self.xff + b", " + self.peer_b
+        xfp = self.xfp if (trusted and self.xfp) else b"http"
+        xfh = self.xfh if (trusted and self.xfh) else self.host
+        tail = [b"X-Forwarded-For: ", xff, b"\r\nX-Forwarded-Proto: ", xfp, b"\r\nX-Request-Id: ", rid, b"\r\n"]
+        if xfh is not None:
+            tail += (b"X-Forwarded-Host: ", xfh, b"\r\n")
+        if req.upgrade and self.upgrade_hdr is not None:
+            tail += (b"Connection: upgrade\r\nUpgrade: ", self.upgrade_hdr, b"\r\n")
+        elif req.chunked:
+            tail.append(b"Transfer-Encoding: chunked\r\n")
+        req.head = b"".join((method, b" ", self.url, b" HTTP/1.1\r\n", b"".join(self.hparts), *tail, b"\r\n"))
+        self.header_started = 0.0
+        if req.content_length > router.max_body_bytes:
+            self.error = 413
+            self.parsing = req
+            raise _Abort
+        self.parsing = req
+        if self.current is None:
+            self.start(req)
+        else:
+            self.pipeline.append(req)
+            if len(self.pipeline) > 16:
+                self.set_pause(P_PIPELINE, True)
+
+    def _drop_connection_listed(self) -> None:
+        """Fields named in Connection are hop-by-hop too (RFC 9110 7.6.1)."""
+        listed = {t.strip().lower() for t in (self.conn_hdr or b"").split(b",")}
+        parts = self.hparts
+        self.hparts = [b for i in range(0, len(parts), 4) if parts[i].lower() not in listed
+                       for b in parts[i:i + 4]]
+
+    def on_body(self, chunk: bytes) -> None:
+        req = self.parsing
+        if req.body_bytes + len(chunk) > self.router.max_body_bytes:
+            self.error = 413
+            raise _Abort
+        req.feed(chunk)
+
+    def on_message_complete(self) -> None:
+        req = self.parsing
+        if req is None:
+            return
+        req.body_done = True
+        if req.sink is not None:
+            req.sink.body_end()
+
+    # request lifecycle ---------------------------------------------------------------------
+    def start(self, req: Request) -> None:
+        self.current = req
+        self.router.dispatch(self, req)
+
+    def set_pause(self, bit: int, on: bool) -> None:
+        before = self.paused
+        self.paused = (before | bit) if on else (before & ~bit)
+        if self.transport is None or self.closed:
+            return
+        if before and not self.paused:
+            self.transport.resume_reading()
+        elif not before and self.paused:
+            self.transport.pause_reading()
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def finish(self, keep_alive: bool) -> None:
+        """The response for ``current`` is complete: close, or move on to the next request."""
+        req = self.current
+        self.current = None
+        self.exchange = None
+        self.last_active = self.router.now
+        if self.closed:
+            return
+        if not keep_alive or req is None or not req.body_done or self.router.shutting_down:
+            self.transport.close()
+            return
+        if self.pipeline:
+            self.set_pause(P_PIPELINE, len(self.pipeline) > 17)
+            self.start(self.pipeline.popleft())
+
+    def respond_error(self, status: int, message: str, request_id: str, *, retry_after: float | None = None,
+                      close: bool = False, log: bool = True) -> None:
+        req = self.current
+        keep = not close and req is not None and req.keep_alive and req.body_done
+        self.write(error_response(status, message, request_id, retry_after=retry_after, close=not keep))
+        if log and req is not None:
+            self.router.log_local(req, status)
+        self.finish(keep)
+
+    def respond(self, data: bytes, status: int, keep: bool) -> None:
+        """Write a complete locally generated response (status pages, admin)."""
+        req = self.current
+        self.write(data)
+        if req is not None:
+            self.router.log_local(req, status)
+        self.finish(keep and req is not None and req.keep_alive)
+
+    def protocol_error(self, exc: Exception) -> None:
+        status = self.error or 400
+        messages = {
+            400: "Malformed HTTP request",
+            413: "Request body exceeds the router's limit",
+            431: "Request headers exceed the router's limit",
+        }
+        req = self.parsing
+        rid = req.request_id if req is not None and self.error == 413 else new_request_id()
+        if self.exchange is not None:
+            self.exchange.client_gone()
+            self.exchange = None
+        self.router.stats.count_local(status)
+        if not self.closed:
+            self.transport.write(error_response(status, messages.get(status, "Bad request"), rid, close=True))
+            self.transport.close()
+        self.closed = True
+
+    def sweep(self, now: float, t: Any) -> None:
+        """Timeouts, checked a few times a second by the router instead of a timer per request."""
+        if self.closed or self.tunnel is not None and now - self.last_active < t.idle:
+            return
+        if self.header_started and now - self.header_started > t.header_read:
+            self.error = 408
+            self.router.stats.count_local(408)
+            self.transport.write(error_response(408, "Request headers not received in time",
+                                                new_request_id(), reason="timeout", close=True))
+            self.transport.close()
+            self.closed = True
+        elif self.current is None and not self.header_started:
+            if now - self.last_active > t.client_keepalive or self.router.shutting_down:
+                self.transport.close()
+        elif now - self.last_active > t.idle:
+            self.transport.abort()
+
+
+def _cookie(header: bytes, name: bytes) -> bytes | None:
+    for part in header.split(b";"):
+        k, _, v = part.strip().partition(b"=")
+        if k == name:
+            return v
+    return None

@@ -1,0 +1,169 @@
+"""Small real HTTP/1.1 backend for router tests (run as a subprocess).
+
+python tests/router/backend.py --port P --name N
+
+Endpoints: /health, /hello, /bytes?n=, /upload (POST, counts bytes), /count (POST; ?die=1 exits after
+reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1, /headers, /slow?ms=,
+/ws (minimal upgrade echo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from urllib.parse import parse_qs, urlsplit
+
+STATE = {"fail": False, "count": 0, "requests": 0, "name": ""}
+CHUNK = b"x" * 65536
+
+
+async def read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> int:
+    total = 0
+    if "content-length" in headers:
+        left = int(headers["content-length"])
+        while left:
+            data = await reader.read(min(left, 1 << 20))
+            if not data:
+                raise ConnectionError
+            left -= len(data)
+            total += len(data)
+    elif "chunked" in headers.get("transfer-encoding", ""):
+        while True:
+            size = int((await reader.readline()).split(b";")[0], 16)
+            if size == 0:
+                await reader.readline()
+                break
+            left = size
+            while left:
+                data = await reader.read(min(left, 1 << 20))
+                if not data:
+                    raise ConnectionError
+                left -= len(data)
+            total += size
+            await reader.readline()
+    return total
+
+
+def response(status: int, body: bytes, ctype: str = "text/plain", extra: str = "") -> bytes:
+    return (f"HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+            f"X-Backend: {STATE['name']}\r\n{extra}\r\n").encode() + body
+
+
+async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            method, target, _ = line.decode().split(" ", 2)
+            headers: dict[str, str] = {}
+            while True:
+                h = await reader.readline()
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                k, _, v = h.decode().partition(":")
+                headers[k.strip().lower()] = v.strip()
+            url = urlsplit(target)
+            q = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            path = url.path
+            STATE["requests"] += 1
+            if path == "/count":
+                await read_body(reader, headers)
+                STATE["count"] += 1
+                print(f"COUNT {STATE['count']}", flush=True)
+                if q.get("die"):
+                    os._exit(0)
+            else:
+                n = await read_body(reader, headers)
+            if path == "/health":
+                out = response(503 if STATE["fail"] else 200, b"bad" if STATE["fail"] else b"ok")
+            elif path == "/fail":
+                STATE["fail"] = q.get("on") == "1"
+                out = response(200, b"ok")
+            elif STATE["fail"]:
+                out = response(503, b"failing")
+            elif path == "/count":
+                out = response(200, json.dumps({"count": STATE["count"]}).encode(), "application/json")
+            elif path == "/stats":
+                out = response(200, json.dumps(STATE).encode(), "application/json")
+            elif path == "/upload":
+                out = response(200, json.dumps({"bytes": n}).encode(), "application/json")
+            elif path == "/headers":
+                out = response(200, json.dumps(headers).encode(), "application/json")
+            elif path == "/slow":
+                await asyncio.sleep(int(q.get("ms", "100")) / 1000)
+                out = response(200, b"slow")
+            elif path == "/bytes":
+                total = int(q.get("n", "10"))
+                writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nX-Backend: {STATE['name']}\r\n"
+                             "Content-Type: application/octet-stream\r\n\r\n".encode())
+                while total:
+                    part = CHUNK[: min(total, len(CHUNK))]
+                    writer.write(part)
+                    total -= len(part)
+                    await writer.drain()
+                continue
+            elif path == "/sse":
+                count = int(q.get("n", "5"))
+                interval = float(q.get("interval", "0.1"))
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n")
+                await writer.drain()
+                for i in range(count):
+                    data = f"id: {i}\ndata: {time.time():.6f}\n\n".encode()
+                    writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    await writer.drain()
+                    await asyncio.sleep(interval)
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+                continue
+            elif path == "/ws" and headers.get("upgrade", "").lower() == "websocket":
+                writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+                await writer.drain()
+                while True:  # raw echo, enough to prove the tunnel
+                    data = await reader.read(65536)
+                    if not data:
+                        return
+                    writer.write(data)
+                    await writer.drain()
+            else:
+                out = response(200, f"hello from {STATE['name']}".encode())
+            writer.write(out)
+            await writer.drain()
+            if headers.get("connection", "").lower() == "close":
+                return
+    except (ConnectionError, ValueError, asyncio.IncompleteReadError):
+        return
+    finally:
+        writer.close()
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--name", default="b")
+    p.add_argument("--fail", action="store_true")
+    a = p.parse_args()
+    STATE["name"] = a.name
+    STATE["fail"] = a.fail
+    server = await asyncio.start_server(handle, "127.0.0.1", a.port, backlog=1024, limit=1 << 20)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
