@@ -1,0 +1,251 @@
+"""A primary backend with a mirror: writes go to both, reads fall over to the replica.
+
+When the primary fails (unreachable, timing out, 5xx) it is skipped for `cooldown_s`, so every request
+after the first does not pay the timeout again. Objects written while the primary was down exist only on
+the replica, so a read that finds nothing on the primary also asks the replica. Multipart uploads started
+on the replica carry an `r:` prefix in their id, so the later part/complete/abort calls find it without
+any shared state. `mirror()` copies one object from the primary to the replica (after a direct upload).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import anyio
+
+from shared.storage.base import (
+    DEFAULT_CONTENT_TYPE,
+    CompletedPart,
+    HealthStatus,
+    ListedObject,
+    ObjectInfo,
+    ObjectStream,
+    ObjectWriter,
+    Storage,
+    put_stream,
+)
+from shared.storage.errors import ObjectNotFound, StorageError, StorageUnavailable
+from shared.storage.keys import Bucket
+
+log = logging.getLogger("storage.replica")
+T = TypeVar("T")
+_REPLICA_TAG = "r:"
+
+
+class MirroredWriter:
+    """Feeds every chunk to each live writer; a writer that becomes unavailable is dropped, not fatal."""
+
+    def __init__(self, writers: list[tuple[str, ObjectWriter]], on_failure: Callable[[str], None]) -> None:
+        self._writers = writers
+        self._on_failure = on_failure
+
+    async def _each(self, op: Callable[[ObjectWriter], Awaitable[Any]]) -> list[Any]:
+        results: dict[str, Any] = {}
+        errors: dict[str, StorageError] = {}
+
+        async def run(label: str, writer: ObjectWriter) -> None:
+            try:
+                results[label] = await op(writer)
+            except StorageUnavailable as exc:
+                errors[label] = exc
+
+        async with anyio.create_task_group() as group:
+            for label, writer in self._writers:
+                group.start_soon(run, label, writer)
+        for label, exc in errors.items():
+            log.warning("storage write dropped %s: %s", label, exc)
+            self._on_failure(label)
+            writer = dict(self._writers)[label]
+            await writer.abort()
+        self._writers = [(label, writer) for label, writer in self._writers if label not in errors]
+        if not self._writers:
+            raise StorageUnavailable("; ".join(str(exc) for exc in errors.values()))
+        return [results[label] for label, _ in self._writers]
+
+    async def write(self, data: bytes) -> None:
+        try:
+            await self._each(lambda writer: writer.write(data))
+        except BaseException:
+            await self.abort()
+            raise
+
+    async def commit(self) -> ObjectInfo:
+        try:
+            infos = await self._each(lambda writer: writer.commit())
+        except BaseException:
+            await self.abort()
+            raise
+        return infos[0]
+
+    async def abort(self) -> None:
+        with anyio.CancelScope(shield=True):
+            for _label, writer in self._writers:
+                await writer.abort()
+
+
+class ReplicatedStorage:
+    name = "replicated"
+
+    def __init__(self, primary: Storage, replica: Storage, *, cooldown_s: float = 30.0) -> None:
+        self.primary = primary
+        self.replica = replica
+        self.cooldown_s = cooldown_s
+        self._primary_down_until = 0.0
+
+    def _mark_down(self, label: str) -> None:
+        if label == "primary":
+            self._primary_down_until = time.monotonic() + self.cooldown_s
+
+    @property
+    def primary_suspect(self) -> bool:
+        return time.monotonic() < self._primary_down_until
+
+    def _order(self) -> list[tuple[str, Storage]]:
+        both = [("primary", self.primary), ("replica", self.replica)]
+        return both[::-1] if self.primary_suspect else both
+
+    async def _read(self, call: Callable[[Storage], Awaitable[T]]) -> T:
+        failures: list[str] = []
+        missing: ObjectNotFound | None = None
+        for label, backend in self._order():
+            try:
+                return await call(backend)
+            except StorageUnavailable as exc:
+                failures.append(f"{label}: {exc}")
+                self._mark_down(label)
+            except ObjectNotFound as exc:
+                missing = missing or exc
+        if missing is not None:
+            raise missing
+        raise StorageUnavailable("storage unavailable (" + "; ".join(failures) + ")")
+
+    # objects -----------------------------------------------------------------------------------
+    async def open_writer(
+        self,
+        bucket: Bucket,
+        key: str,
+        *,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        max_bytes: int | None = None,
+        size_hint: int | None = None,
+    ) -> MirroredWriter:
+        writers: list[tuple[str, ObjectWriter]] = []
+        for label, backend in self._order():
+            writer = await backend.open_writer(
+                bucket, key, content_type=content_type, max_bytes=max_bytes, size_hint=size_hint
+            )
+            writers.append((label, writer))
+        return MirroredWriter(writers, self._mark_down)
+
+    async def head(self, bucket: Bucket, key: str) -> ObjectInfo:
+        return await self._read(lambda backend: backend.head(bucket, key))
+
+    async def get(self, bucket: Bucket, key: str, *, start: int = 0, end: int | None = None) -> ObjectStream:
+        return await self._read(lambda backend: backend.get(bucket, key, start=start, end=end))
+
+    async def delete(self, bucket: Bucket, key: str) -> None:
+        """Deleted on both; an object left on one side (it was down) is an orphan the sweep removes."""
+        errors: list[str] = []
+        for label, backend in (("primary", self.primary), ("replica", self.replica)):
+            try:
+                await backend.delete(bucket, key)
+            except StorageUnavailable as exc:
+                errors.append(f"{label}: {exc}")
+                self._mark_down(label)
+        if len(errors) == 2:
+            raise StorageUnavailable("; ".join(errors))
+
+    async def list(self, bucket: Bucket, prefix: str = "") -> AsyncIterator[ListedObject]:
+        for label, backend in self._order():
+            try:
+                async for item in backend.list(bucket, prefix):
+                    yield item
+                return
+            except StorageUnavailable:
+                self._mark_down(label)
+        raise StorageUnavailable("neither primary nor replica storage can list objects")
+
+    async def mirror(self, bucket: Bucket, key: str) -> ObjectInfo:
+        """Copy one object from the primary to the replica (direct uploads land on the primary only)."""
+        stream = await self.primary.get(bucket, key)
+        try:
+            return await put_stream(
+                self.replica, bucket, key, stream, content_type=stream.info.content_type, size_hint=stream.info.size
+            )
+        finally:
+            await stream.aclose()
+
+    # URLs --------------------------------------------------------------------------------------
+    def public_url(self, key: str) -> str:
+        return self.primary.public_url(key)
+
+    async def presign_get(self, bucket: Bucket, key: str, *, expires_in: int, filename: str | None = None) -> str:
+        """Signed on whichever side answers a HEAD for the object, so the URL points where the bytes are."""
+
+        async def sign(backend: Storage) -> str:
+            await backend.head(bucket, key)
+            return await backend.presign_get(bucket, key, expires_in=expires_in, filename=filename)
+
+        return await self._read(sign)
+
+    async def presign_put(
+        self,
+        bucket: Bucket,
+        key: str,
+        *,
+        expires_in: int,
+        content_type: str | None = None,
+        max_bytes: int | None = None,
+    ) -> str:
+        backend = self._order()[0][1]
+        return await backend.presign_put(
+            bucket, key, expires_in=expires_in, content_type=content_type, max_bytes=max_bytes
+        )
+
+    # multipart ---------------------------------------------------------------------------------
+    def _for_upload(self, upload_id: str) -> tuple[Storage, str]:
+        if upload_id.startswith(_REPLICA_TAG):
+            return self.replica, upload_id[len(_REPLICA_TAG) :]
+        return self.primary, upload_id
+
+    async def create_multipart(self, bucket: Bucket, key: str, *, content_type: str = DEFAULT_CONTENT_TYPE) -> str:
+        failures: list[str] = []
+        for label, backend in self._order():
+            try:
+                upload_id = await backend.create_multipart(bucket, key, content_type=content_type)
+                return _REPLICA_TAG + upload_id if label == "replica" else upload_id
+            except StorageUnavailable as exc:
+                failures.append(f"{label}: {exc}")
+                self._mark_down(label)
+        raise StorageUnavailable("; ".join(failures))
+
+    async def presign_part(
+        self,
+        bucket: Bucket,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        *,
+        expires_in: int,
+        max_bytes: int | None = None,
+    ) -> str:
+        backend, real_id = self._for_upload(upload_id)
+        return await backend.presign_part(bucket, key, real_id, part_number, expires_in=expires_in, max_bytes=max_bytes)
+
+    async def complete_multipart(
+        self, bucket: Bucket, key: str, upload_id: str, parts: Sequence[CompletedPart]
+    ) -> ObjectInfo:
+        backend, real_id = self._for_upload(upload_id)
+        return await backend.complete_multipart(bucket, key, real_id, parts)
+
+    async def abort_multipart(self, bucket: Bucket, key: str, upload_id: str) -> None:
+        backend, real_id = self._for_upload(upload_id)
+        await backend.abort_multipart(bucket, key, real_id)
+
+    async def check(self) -> dict[str, HealthStatus]:
+        primary = await self.primary.check()
+        replica = await self.replica.check()
+        return {"primary": next(iter(primary.values())), "replica": next(iter(replica.values()))}
