@@ -9,17 +9,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from shared.config import get_settings
-from shared.http.middleware.errors import ErrorEnvelopeMiddleware
+from shared.http.envelope import error_response
+from shared.http.errors import ApiError
+from shared.http.middleware.errors import ErrorEnvelopeMiddleware, to_api_error
 from shared.http.middleware.https_redirect import HTTPSRedirectMiddleware
 from shared.http.middleware.request_context import RequestContextMiddleware
 from shared.http.middleware.security_headers import SecurityHeadersMiddleware
 from shared.http.middleware.trailing_slash import TrailingSlashMiddleware
 from shared.observability.logging import configure_logging
+
+
+async def _render_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (and ApiError raised in routes) rendered in our envelope."""
+    return error_response(to_api_error(exc) or ApiError("internal"))
 
 
 def build_app(routes: Sequence[BaseRoute], *, debug: bool = False) -> Starlette:
@@ -43,7 +53,12 @@ def build_app(routes: Sequence[BaseRoute], *, debug: bool = False) -> Starlette:
         ),
         Middleware(TrailingSlashMiddleware),
     ]
-    app = Starlette(debug=debug, routes=list(routes), middleware=middleware)
+    app = Starlette(
+        debug=debug,
+        routes=list(routes),
+        middleware=middleware,
+        exception_handlers={HTTPException: _render_error, ApiError: _render_error},
+    )
     app.router.redirect_slashes = False
     return app
 

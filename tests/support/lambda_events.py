@@ -11,6 +11,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+ALB_TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-central-1:0:targetgroup/t/1"
+
 
 class FakeContext:
     function_name = "tridmo-test"
@@ -80,7 +82,7 @@ def make_event(
         }
     if kind == "alb":
         return {
-            "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:eu-central-1:0:targetgroup/t/1"}},
+            "requestContext": {"elb": {"targetGroupArn": ALB_TARGET_GROUP}},
             "httpMethod": method, "path": path, "queryStringParameters": {k: v[-1] for k, v in multi.items()},
             "headers": hdrs, "body": raw_body or "", "isBase64Encoded": is_b64,
         }
