@@ -106,9 +106,11 @@ class UpstreamConn(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
-        if 100 <= status < 200 and status != 101:
+        if 100 <= status < 200:
+            # 1xx are interim; 101 is followed by the tunnel (HttpParserUpgrade), not a message end
             self.interim = True
-            return
+            if status != 101:
+                return
         self.handler.on_up_headers(status, self.headers, self.parser.should_keep_alive())
 
     def on_body(self, chunk: bytes) -> None:

@@ -396,14 +396,24 @@ class Exchange:
                 w.transport.resume_reading()
 
     def client_gone(self) -> None:
+        self.abandon(499)
+
+    def abandon(self, status: int) -> bool:
+        """Stop without touching the client connection (it is gone or being closed by the caller).
+        Returns whether the client had already received response bytes."""
+        started = self.winner is not None
         if self.finished:
-            return
+            return started
         for a in self.attempts:
             a.finish(False)
         self.attempts.clear()
-        if not self.status:
-            self.status = 499
-        self.end(False)
+        if not self.status or not started:
+            self.status = status
+        self.finished = True
+        self.router.budget.active -= 1
+        self.router.budget.release(self.retries)
+        self.router.log_exchange(self)
+        return started
 
     def abort_client(self) -> None:
         """The response already started and cannot be completed: cut the client connection so it

@@ -354,12 +354,15 @@ class Downstream(asyncio.Protocol):
         }
         req = self.parsing
         rid = req.request_id if req is not None and self.error == 413 else new_request_id()
+        started = False
         if self.exchange is not None:
-            self.exchange.client_gone()
+            started = self.exchange.abandon(status)
             self.exchange = None
-        self.router.stats.count_local(status)
+        else:
+            self.router.stats.observe(status, 0.0)
         if not self.closed:
-            self.transport.write(error_response(status, messages.get(status, "Bad request"), rid, close=True))
+            if not started:
+                self.transport.write(error_response(status, messages.get(status, "Bad request"), rid, close=True))
             self.transport.close()
         self.closed = True
 
@@ -369,7 +372,7 @@ class Downstream(asyncio.Protocol):
             return
         if self.header_started and now - self.header_started > t.header_read:
             self.error = 408
-            self.router.stats.count_local(408)
+            self.router.stats.observe(408, 0.0)
             self.transport.write(error_response(408, "Request headers not received in time",
                                                 new_request_id(), reason="timeout", close=True))
             self.transport.close()

@@ -3,7 +3,7 @@
 python tests/router/backend.py --port P --name N
 
 Endpoints: /health, /hello, /bytes?n=, /upload (POST, counts bytes), /count (POST; ?die=1 exits after
-reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1, /headers, /slow?ms=,
+reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1[&health=0], /headers, /slow?ms=,
 /ws (minimal upgrade echo).
 """
 
@@ -17,7 +17,7 @@ import sys
 import time
 from urllib.parse import parse_qs, urlsplit
 
-STATE = {"fail": False, "count": 0, "requests": 0, "name": ""}
+STATE = {"fail": False, "fail_health": True, "count": 0, "requests": 0, "name": "", "delay": 0.0}
 CHUNK = b"x" * 65536
 
 
@@ -80,9 +80,11 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             else:
                 n = await read_body(reader, headers)
             if path == "/health":
-                out = response(503 if STATE["fail"] else 200, b"bad" if STATE["fail"] else b"ok")
+                bad = STATE["fail"] and STATE["fail_health"]
+                out = response(503 if bad else 200, b"bad" if bad else b"ok")
             elif path == "/fail":
                 STATE["fail"] = q.get("on") == "1"
+                STATE["fail_health"] = q.get("health", "1") == "1"
                 out = response(200, b"ok")
             elif STATE["fail"]:
                 out = response(503, b"failing")
@@ -131,6 +133,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     writer.write(data)
                     await writer.drain()
             else:
+                if STATE["delay"]:
+                    await asyncio.sleep(STATE["delay"])
                 out = response(200, f"hello from {STATE['name']}".encode())
             writer.write(out)
             await writer.drain()
@@ -147,7 +151,9 @@ async def main() -> None:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--name", default="b")
     p.add_argument("--fail", action="store_true")
+    p.add_argument("--delay-ms", type=float, default=0.0)
     a = p.parse_args()
+    STATE["delay"] = a.delay_ms / 1000
     STATE["name"] = a.name
     STATE["fail"] = a.fail
     server = await asyncio.start_server(handle, "127.0.0.1", a.port, backlog=1024, limit=1 << 20)

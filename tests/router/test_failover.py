@@ -1,0 +1,87 @@
+"""Failover under load with real processes: SIGKILL one backend, later SIGSTOP another."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.timeout(60)
+
+CONFIG = """
+[health]
+interval = 0.2
+timeout = 0.3
+rise = 1
+fall = 1
+[retry]
+attempts = 3
+per_try_timeout = 0.5
+# sized for this test's 12 concurrent clients: a frozen host can hold several tries at once
+budget_min = 10
+[outlier]
+consecutive_failures = 3
+base_ejection = 1.0
+panic_threshold = 30
+[log]
+sample = 0.1
+"""
+
+
+async def _load(url: str, stop: float, results: list[int], errors: list[str]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=5) as c:
+        while time.monotonic() < stop:
+            try:
+                r = await c.get("/hello")
+                results.append(r.status_code)
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code} {r.text[:200]}")
+            except httpx.HTTPError as exc:
+                errors.append(repr(exc))
+
+
+async def test_sigkill_then_sigstop_no_failed_get(start_backend, start_router) -> None:
+    backends = [start_backend(n) for n in ("a", "b", "c")]
+    r = start_router([b.url for b in backends], CONFIG)
+    results: list[int] = []
+    errors: list[str] = []
+    t0 = time.monotonic()
+    stop = t0 + 5.0
+    load = asyncio.gather(*[_load(r.url, stop, results, errors) for _ in range(12)])
+    await asyncio.sleep(1.2)
+    backends[0].proc.send_signal(signal.SIGKILL)
+    await asyncio.sleep(1.5)
+    os.kill(backends[1].proc.pid, signal.SIGSTOP)
+    await load
+    os.kill(backends[1].proc.pid, signal.SIGCONT)
+    assert not errors, errors[:5]
+    assert len(results) > 200
+    st = r.status()
+    assert r.alive()
+    ups = {u["url"]: u for p in st["pools"] for u in p["upstreams"]}
+    assert ups[backends[2].url]["available"]
+    assert not ups[backends[0].url]["healthy"]
+
+
+async def test_workers_share_port_and_survive_kill(start_backend, start_router) -> None:
+    backends = [start_backend(n) for n in ("a", "b")]
+    r = start_router([b.url for b in backends], CONFIG, workers=2)
+    results: list[int] = []
+    errors: list[str] = []
+    stop = time.monotonic() + 2.5
+    load = asyncio.gather(*[_load(r.url, stop, results, errors) for _ in range(6)])
+    await asyncio.sleep(1.0)
+    backends[0].proc.send_signal(signal.SIGKILL)
+    await load
+    assert not errors, errors[:5]
+    pids = set()
+    for _ in range(30):
+        async with httpx.AsyncClient() as c:  # a new connection each time: lands on either worker
+            pids.add((await c.get(r.url + "/__router/status?format=json")).json()["pid"])
+    assert len(pids) == 2  # SO_REUSEPORT spread connections over both workers
+    r.proc.send_signal(signal.SIGTERM)
+    assert r.proc.wait(timeout=10) == 0
