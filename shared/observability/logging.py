@@ -17,7 +17,7 @@ import msgspec
 from shared.observability.context import current_request_id
 
 _encoder = msgspec.json.Encoder()
-_STD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_STD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 _configured = False
 
 

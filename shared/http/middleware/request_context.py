@@ -19,6 +19,7 @@ from shared.observability.metrics import observe_request
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("tridmo.access")
+_PROBES = frozenset({"/health", "/api/health", "/api/health/ready", "/metrics"})
 
 
 class RequestContextMiddleware:
@@ -55,7 +56,8 @@ class RequestContextMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             observe_request(scope["method"], template, status, duration)
-            if self.log_requests:
+            # Load balancers probe health every few seconds: log those only when they fail.
+            if self.log_requests and (status != 200 or template not in _PROBES):
                 access_log.info(
                     "request",
                     extra={
