@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -104,8 +103,6 @@ async def restore(key: str, url: str) -> None:
         with dump.open("wb") as handle:
             async for chunk in stream:
                 await asyncio.to_thread(handle.write, chunk)
-        os.chmod(tmp, 0o755)
-        os.chmod(dump, 0o644)
         await asyncio.to_thread(
             subprocess.run,
             [pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
