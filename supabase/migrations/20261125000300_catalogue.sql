@@ -199,3 +199,89 @@ CREATE TABLE download_requests (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX download_requests_user_day ON download_requests (user_id, created_at DESC);
+
+CREATE INDEX downloads_user ON downloads (user_id, created_at DESC);
+
+-- Times in JSON built by SQL, in the contract's shape (ISO 8601 UTC with Z).
+CREATE FUNCTION iso_utc(ts timestamptz) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- brands.models_count counts a brand's live models. Statement-level triggers with transition
+-- tables: one UPDATE per touched brand per statement, so bulk loads (COPY) stay fast and a
+-- single-row write costs one small UPDATE.
+CREATE FUNCTION brands_models_count_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE brands b SET models_count = b.models_count + d.n
+        FROM (SELECT brand_id, count(*) AS n FROM new_rows
+              WHERE brand_id IS NOT NULL AND NOT is_deleted GROUP BY brand_id) d
+        WHERE b.id = d.brand_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE brands b SET models_count = greatest(b.models_count - d.n, 0)
+        FROM (SELECT brand_id, count(*) AS n FROM old_rows
+              WHERE brand_id IS NOT NULL AND NOT is_deleted GROUP BY brand_id) d
+        WHERE b.id = d.brand_id;
+    ELSE
+        UPDATE brands b SET models_count = greatest(b.models_count + d.n, 0)
+        FROM (SELECT brand_id, sum(n) AS n FROM (
+                  SELECT brand_id, 1 AS n FROM new_rows WHERE brand_id IS NOT NULL AND NOT is_deleted
+                  UNION ALL
+                  SELECT brand_id, -1 FROM old_rows WHERE brand_id IS NOT NULL AND NOT is_deleted) x
+              GROUP BY brand_id HAVING sum(n) <> 0) d
+        WHERE b.id = d.brand_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER models_count_insert AFTER INSERT ON models REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION brands_models_count_apply();
+CREATE TRIGGER models_count_update AFTER UPDATE ON models
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION brands_models_count_apply();
+CREATE TRIGGER models_count_delete AFTER DELETE ON models REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION brands_models_count_apply();
+
+-- A first download bumps the model's and the user's counters in the same transaction. Downloads
+-- are rare next to views (one row per user and model, ever), so the row update is not a hot spot.
+CREATE FUNCTION downloads_counters() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE models SET downloads_count = downloads_count + 1 WHERE id = NEW.model_id;
+        IF NEW.user_id IS NOT NULL THEN
+            UPDATE profiles SET downloads_count = downloads_count + 1 WHERE id = NEW.user_id;
+        END IF;
+    ELSE
+        UPDATE models SET downloads_count = greatest(downloads_count - 1, 0) WHERE id = OLD.model_id;
+        IF OLD.user_id IS NOT NULL THEN
+            UPDATE profiles SET downloads_count = greatest(downloads_count - 1, 0) WHERE id = OLD.user_id;
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER downloads_counters AFTER INSERT OR DELETE ON downloads
+    FOR EACH ROW EXECUTE FUNCTION downloads_counters();
+
+-- Views: a read appends one row here (no row is shared between readers, so no lock waits), after
+-- the response is sent. Whoever wins pg_try_advisory_xact_lock folds the pending rows into
+-- models.views_count; everyone else returns at once. The fold only deletes rows its snapshot
+-- sees, so views appended meanwhile wait for the next fold.
+CREATE TABLE model_view_events (
+    id bigserial PRIMARY KEY,
+    model_id uuid NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+    viewer_id uuid,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE FUNCTION fold_model_views() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    folded integer := 0;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7402119) THEN
+        RETURN 0;
+    END IF;
+    WITH gone AS (DELETE FROM model_view_events RETURNING model_id),
+         agg AS (SELECT model_id, count(*) AS n FROM gone GROUP BY model_id)
+    UPDATE models m SET views_count = m.views_count + agg.n FROM agg WHERE m.id = agg.model_id;
+    GET DIAGNOSTICS folded = ROW_COUNT;
+    RETURN folded;
+END $$;
