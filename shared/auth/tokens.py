@@ -57,21 +57,38 @@ def issue_access_token(user_id: str, email: str, session_id: str, settings: Sett
 
 
 class JwksCache:
-    """Signing keys from `{SUPABASE_URL}/auth/v1/.well-known/jwks.json`, cached per process."""
+    """Signing keys from `{SUPABASE_URL}/auth/v1/.well-known/jwks.json`, cached per process.
 
-    def __init__(self, url: str, min_refresh_interval_s: float = 30.0) -> None:
+    An unknown `kid` triggers a refetch (key rotation), at most once per `min_refresh_interval_s`
+    so that tokens with made-up kids cannot make us hammer the endpoint. The set is also refetched
+    once older than `max_age_s`, so a key revoked in the project stops being trusted; if that
+    refetch fails, the cached keys keep serving (retried after `min_refresh_interval_s`).
+    """
+
+    def __init__(self, url: str, min_refresh_interval_s: float = 30.0, max_age_s: float = 600.0) -> None:
         self.url = url
         self.keys: dict[str, Any] = {}
         self.min_refresh_interval_s = min_refresh_interval_s
-        self._fetched_at = 0.0
+        self.max_age_s = max_age_s
+        self._fetched_at: float | None = None  # monotonic; None = never (monotonic may start near 0)
         self._lock = asyncio.Lock()
 
+    def _age(self) -> float:
+        return float("inf") if self._fetched_at is None else time.monotonic() - self._fetched_at
+
     async def key_for(self, kid: str | None) -> Any:
-        if kid in self.keys:
+        if kid in self.keys and self._age() <= self.max_age_s:
             return self.keys[kid]
         async with self._lock:
-            if kid not in self.keys and time.monotonic() - self._fetched_at > self.min_refresh_interval_s:
-                await self._refresh()
+            age = self._age()
+            if age > self.max_age_s or (kid not in self.keys and age > self.min_refresh_interval_s):
+                try:
+                    await self._refresh()
+                except Exception:
+                    if kid not in self.keys:
+                        raise
+                    # Keep serving the cached keys; try again after the minimum interval.
+                    self._fetched_at = time.monotonic() - self.max_age_s + self.min_refresh_interval_s
         if kid not in self.keys:
             raise ApiError("unauthorized", "invalid_token")
         return self.keys[kid]
