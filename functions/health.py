@@ -11,7 +11,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.config import get_settings
-from shared.db import get_pool
 from shared.http.app import build_app, lambda_handler
 from shared.http.errors import ApiError
 from shared.http.json import JSONResponse
@@ -28,6 +27,8 @@ async def liveness(request: Request) -> Response:
 
 
 async def _check_db() -> None:
+    from shared.db import get_pool  # liveness never touches the DB, so its import path skips psycopg
+
     pool = await get_pool()
     async with pool.connection(timeout=READY_TIMEOUT_S) as conn:
         await conn.execute("SELECT 1")

@@ -14,8 +14,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from shared.config import Settings, get_settings
 from shared.http.errors import ApiError
 
@@ -40,6 +38,8 @@ class TokenPair:
 
 
 def issue_access_token(user_id: str, email: str, session_id: str, settings: Settings | None = None) -> str:
+    import jwt  # PyJWT loads `cryptography` (~100 ms): only requests that handle tokens pay for it
+
     settings = settings or get_settings()
     now = int(time.time())
     claims = {
@@ -95,6 +95,7 @@ class JwksCache:
 
     async def _refresh(self) -> None:
         import httpx
+        import jwt
 
         async with httpx.AsyncClient(timeout=3.0) as client:
             response = await client.get(self.url)
@@ -116,6 +117,8 @@ def jwks_for(settings: Settings) -> JwksCache:
 
 async def verify_access_token(token: str, settings: Settings | None = None) -> dict[str, Any]:
     """Return the claims of a valid token; 401 `token_expired` or `unauthorized` otherwise."""
+    import jwt
+
     settings = settings or get_settings()
     try:
         header = jwt.get_unverified_header(token)

@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from shared.config import Settings, get_settings
-from shared.observability.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, DB_POOL_WAITING
+from shared.observability.recording import publish_pool_stats
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool] = (
     weakref.WeakKeyDictionary()
@@ -83,10 +83,7 @@ async def get_pool() -> AsyncConnectionPool:
 
 def _publish_pool_stats(pool: AsyncConnectionPool) -> None:
     stats = pool.get_stats()
-    size = stats.get("pool_size", 0)
-    DB_POOL_SIZE.set(size)
-    DB_POOL_IN_USE.set(size - stats.get("pool_available", 0))
-    DB_POOL_WAITING.set(stats.get("requests_waiting", 0))
+    publish_pool_stats(stats.get("pool_size", 0), stats.get("pool_available", 0), stats.get("requests_waiting", 0))
 
 
 @asynccontextmanager

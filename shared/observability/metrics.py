@@ -1,7 +1,9 @@
 """Prometheus metrics for every function (Grafana scrapes `/metrics`).
 
 Label values are route templates (`/api/models/{identifier}`), never raw paths, so cardinality
-stays bounded whatever clients send.
+stays bounded whatever clients send. Import this module only where metrics are recorded or served:
+prometheus-client costs ~50 ms of import, and on Lambda (where nothing scrapes a process) the
+request middleware skips it; see `shared.observability.recording`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.envelope import error_response
 from shared.http.errors import REASON_BY_STATUS, ApiError
-from shared.observability.metrics import DB_ERRORS
+from shared.observability.recording import count_db_error
 
 log = logging.getLogger("tridmo.errors")
 
@@ -31,11 +31,11 @@ def to_api_error(exc: BaseException) -> ApiError | None:
     if (psycopg and isinstance(exc, psycopg.OperationalError)) or (
         pool and isinstance(exc, pool.PoolTimeout)
     ):
-        DB_ERRORS.labels("connection").inc()
+        count_db_error("connection")
         log.error("database unavailable", exc_info=exc)
         return ApiError("unavailable", headers={"Retry-After": "5"})
     if psycopg and isinstance(exc, psycopg.errors.QueryCanceled):
-        DB_ERRORS.labels("timeout").inc()
+        count_db_error("timeout")
         log.error("query timed out", exc_info=exc)
         return ApiError("unavailable", headers={"Retry-After": "5"})
     mapper = getattr(exc, "to_api_error", None)

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.i18n import current_language, pick_language
 from shared.observability.context import current_request_id
-from shared.observability.metrics import observe_request
+from shared.observability.recording import observe_request
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("tridmo.access")
