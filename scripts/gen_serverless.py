@@ -107,6 +107,7 @@ def render() -> str:
             "    package:",
             "      patterns:",
             f"        - functions/{group}.py",
+            *(["        - docs/openapi.json"] if group == "health" else []),
             "    events:",
         ]
         for route in module.routes:
