@@ -73,3 +73,13 @@ def test_development_defaults_are_embedded():
 def test_bad_integer_names_the_setting():
     with pytest.raises(ConfigError, match="HTTP_PORT"):
         Settings.from_env({"HTTP_PORT": "eighty"})
+
+
+def test_env_example_lists_every_setting():
+    import re
+
+    from shared.config import PROJECT_ROOT
+
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]{2,})"', (PROJECT_ROOT / "shared" / "config.py").read_text())) - {"INFO"}
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (PROJECT_ROOT / ".env.example").read_text(), re.M))
+    assert read - listed == set(), "add these to .env.example"
