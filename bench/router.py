@@ -1,0 +1,236 @@
+"""Benchmark: our router vs HAProxy, one core each, in front of two cheap backends.
+
+    .venv/bin/python bench/router.py [--duration 5]
+
+Backends are one HAProxy process answering with `http-request return` (C, far cheaper than either
+proxy), so the proxies are what is measured. Proxies run on core 0 (taskset); wrk and the backends on
+core 1. Throughput: wrk -t1 -c64 for `--duration` seconds at small (5 B) and 10 KiB responses.
+Latency: wrk with a Lua `delay()` per connection gives a paced, roughly fixed request rate (wrk2 is
+not packaged); each proxy is driven at half of its own measured maximum, and the same rate is sent
+straight to the backend; "added" = proxy percentile - direct percentile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PROXY_CORE, LOAD_CORE = "0", "1"
+
+
+def ensure_tools() -> None:
+    missing = [pkg for pkg, binary in (("haproxy", "haproxy"), ("wrk", "wrk")) if not shutil.which(binary)]
+    if not missing:
+        return
+    print(f"installing {' '.join(missing)} with apt-get ...", flush=True)
+    if subprocess.run(["apt-get", "install", "-y", "-qq", *missing], capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"port {port} did not open")
+
+
+def backend_cfg(ports: list[int], tenk: Path) -> str:
+    fronts = "".join(
+        f"""
+frontend be{i}
+    bind 127.0.0.1:{p}
+    http-request return status 200 content-type text/plain file {tenk} if {{ path /10k }}
+    http-request return status 200 content-type text/plain string "hello"
+""" for i, p in enumerate(ports))
+    return f"""global
+    nbthread 1
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+{fronts}"""
+
+
+def haproxy_cfg(port: int, backends: list[int]) -> str:
+    servers = "\n".join(f"    server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
+    return f"""global
+    nbthread 1
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+    timeout http-request 10s
+    retries 2
+    option redispatch 1
+    retry-on conn-failure empty-response response-timeout 502 503 504
+    http-reuse safe
+    option forwardfor
+frontend fe
+    bind 127.0.0.1:{port}
+    unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
+    unique-id-header X-Request-Id
+    http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    stick-table type ip size 100k expire 30s store http_req_rate(10s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt 1000000000 }}
+    default_backend be
+backend be
+    balance random(2)
+    option httpchk GET /health
+    default-server check inter 2s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down slowstart 10s
+{servers}
+"""
+
+
+ROUTER_CFG = """
+[balancing]
+policy = "p2c_ewma"
+[health]
+interval = 2.0
+[retry]
+attempts = 3
+per_try_timeout = 5.0
+[outlier]
+consecutive_failures = 5
+[limits]
+rate = 1000000000.0
+burst = 1000000000.0
+[log]
+sample = 0.01
+"""
+
+
+def wrk(url: str, conns: int, duration: float, script: Path | None = None) -> dict[str, float]:
+    cmd = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{conns}", f"-d{max(1, round(duration))}s", "--latency", url]
+    if script is not None:
+        cmd[5:5] = ["-s", str(script)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = {}
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if m:
+            val = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+            lat[pct] = val
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock_err = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": lat.get("50", float("nan")), "p99": lat.get("99", float("nan")),
+            "non2xx": float(errors.group(1)) if errors else 0.0, "sockerr": 1.0 if sock_err else 0.0}
+
+
+def paced(url: str, rate: float, duration: float, tmp: Path) -> dict[str, float]:
+    """~rate req/s: each connection waits `delay` ms between requests (closed loop with think time)."""
+    delay_ms = 5
+    conns = max(2, round(rate * delay_ms / 1000))
+    script = tmp / f"pace-{delay_ms}.lua"
+    script.write_text(f"function delay()\n  return {delay_ms}\nend\n")
+    return wrk(url, conns, duration, script)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=float, default=5.0)
+    args = ap.parse_args()
+    ensure_tools()
+    tmp = Path(tempfile.mkdtemp(prefix="router-bench-"))
+    tenk = tmp / "10k.txt"
+    tenk.write_bytes(b"x" * 10240)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        be_ports = [free_port(), free_port()]
+        (tmp / "backends.cfg").write_text(backend_cfg(be_ports, tenk))
+        procs.append(subprocess.Popen(
+            ["taskset", "-c", LOAD_CORE, "haproxy", "-db", "-f", str(tmp / "backends.cfg")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        hp = free_port()
+        (tmp / "haproxy.cfg").write_text(haproxy_cfg(hp, be_ports))
+        procs.append(subprocess.Popen(
+            ["taskset", "-c", PROXY_CORE, "haproxy", "-db", "-f", str(tmp / "haproxy.cfg")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        rp = free_port()
+        (tmp / "router.toml").write_text(ROUTER_CFG)
+        cmd = ["taskset", "-c", PROXY_CORE, PY, "-m", "router", "--listen", f"127.0.0.1:{rp}",
+               "--config", str(tmp / "router.toml")]
+        for p in be_ports:
+            cmd += ["--upstream", f"http://127.0.0.1:{p}"]
+        procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp / "router.err").open("wb")))
+        for p in (*be_ports, hp, rp):
+            try:
+                wait_port(p)
+            except SystemExit:
+                print((tmp / "router.err").read_text()[-2000:], file=sys.stderr)
+                raise
+        time.sleep(0.5)
+        targets = {"direct": be_ports[0], "haproxy": hp, "router": rp}
+        d = args.duration
+        hv = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.split()[2]
+        print(f"# router bench: proxies pinned to core {PROXY_CORE}, wrk + backends on core {LOAD_CORE}; "
+              f"{d:.0f}s per run; HAProxy {hv}")
+        print("# throughput: wrk -t1 -c64 (keep-alive)")
+        maxr: dict[tuple[str, str], float] = {}
+        for size, path in (("small", "/"), ("10KB", "/10k")):
+            for name, port in targets.items():
+                wrk(f"http://127.0.0.1:{port}{path}", 64, 1.0)  # warm-up
+                res = wrk(f"http://127.0.0.1:{port}{path}", 64, d)
+                maxr[(name, size)] = res["rps"]
+                print(f"{name:8s} {size:5s} {res['rps']:10.0f} req/s   (p50 {res['p50']:.3f} ms, "
+                      f"p99 {res['p99']:.3f} ms, non-2xx {res['non2xx']:.0f})")
+        for size in ("small", "10KB"):
+            ratio = maxr[("router", size)] / maxr[("haproxy", size)]
+            print(f"ratio router/haproxy {size:5s} = {ratio:.2f}x  (target >= 0.40x)")
+        print("# added latency at half of each proxy's max rate: paced wrk (Lua delay() 5 ms per connection,"
+              " connections = rate x 5 ms); added = proxy - direct at the same rate")
+        for size, path in (("small", "/"), ("10KB", "/10k")):
+            for name in ("haproxy", "router"):
+                rate = maxr[(name, size)] / 2
+                prox = paced(f"http://127.0.0.1:{targets[name]}{path}", rate, d, tmp)
+                direct = paced(f"http://127.0.0.1:{targets['direct']}{path}", rate, d, tmp)
+                print(f"{name:8s} {size:5s} @ {rate:7.0f} req/s target (got {prox['rps']:.0f}): "
+                      f"p50 {prox['p50']:.3f} ms vs direct {direct['p50']:.3f} -> "
+                      f"added {prox['p50'] - direct['p50']:+.3f} ms; "
+                      f"p99 {prox['p99']:.3f} vs {direct['p99']:.3f} -> added {prox['p99'] - direct['p99']:+.3f} ms"
+                      + ("   (targets: p50 <= 0.25, p99 <= 1.0)" if name == "router" else ""))
+    finally:
+        for p in procs:
+            with contextlib.suppress(ProcessLookupError):
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.exit(main())
