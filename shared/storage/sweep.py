@@ -1,0 +1,116 @@
+"""Sweep: remove expired uploads and orphan objects. `python -m shared.storage.sweep [--dry-run]`.
+
+An object is an orphan when no row references it and it is older than the grace period (default
+`ORPHAN_GRACE_S`, 24 h, so objects of requests still in flight are never touched). References come from
+`storage_references` (table, column, bucket, match), which other migrations extend; a registered table
+that does not exist yet is skipped. If references cannot be read, nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from shared.storage.base import Storage
+from shared.storage.keys import BUCKETS
+
+log = logging.getLogger("tridmo.sweep")
+
+
+@dataclass
+class SweepReport:
+    expired_uploads: int = 0
+    orphans: dict[str, int] = field(default_factory=lambda: {b: 0 for b in BUCKETS})
+    scratch: int = 0
+    kept_young: int = 0
+    dry_run: bool = False
+
+
+def _image_dir(key: str) -> str:
+    return key.rsplit("/", 1)[0] + "/" if "/" in key else key
+
+
+async def referenced_keys(conn: Any) -> dict[str, tuple[set[str], set[str]]]:
+    """Per bucket: (exact keys, image directories) referenced by any registered column."""
+    from psycopg import sql
+
+    refs = {bucket: (set(), set()) for bucket in BUCKETS}
+    cur = await conn.execute(
+        "SELECT r.table_name, r.column_name, r.bucket, r.match FROM storage_references r"
+        " JOIN information_schema.columns c ON c.table_schema = current_schema()"
+        " AND c.table_name = r.table_name AND c.column_name = r.column_name"
+    )
+    for row in await cur.fetchall():
+        query = sql.SQL("SELECT DISTINCT {col} AS k FROM {tbl} WHERE {col} IS NOT NULL").format(
+            col=sql.Identifier(row["column_name"]), tbl=sql.Identifier(row["table_name"])
+        )
+        keys, dirs = refs[row["bucket"]]
+        for item in await (await conn.execute(query)).fetchall():
+            keys.add(item["k"])
+            if row["match"] == "image":
+                dirs.add(_image_dir(item["k"]))
+    return refs
+
+
+def is_referenced(key: str, keys: set[str], dirs: set[str]) -> bool:
+    return key in keys or ("/" in key and _image_dir(key) in dirs)
+
+
+async def sweep(storage: Storage, *, grace_s: float, dry_run: bool = False) -> SweepReport:
+    from shared.db import connection, transaction
+    from shared.storage.uploads import discard_upload, expired_uploads
+
+    report = SweepReport(dry_run=dry_run)
+    async with transaction() as conn:
+        for row in await expired_uploads(conn):
+            report.expired_uploads += 1
+            if not dry_run:
+                await discard_upload(storage, conn, row)
+    async with connection() as conn:
+        refs = await referenced_keys(conn)
+    cutoff = time.time() - grace_s
+    for bucket in BUCKETS:
+        keys, dirs = refs[bucket]
+        async for item in storage.list(bucket):  # type: ignore[arg-type]
+            if is_referenced(item.key, keys, dirs):
+                continue
+            if item.last_modified.timestamp() > cutoff:
+                report.kept_young += 1
+                continue
+            report.orphans[bucket] += 1
+            log.info("orphan %s/%s (%d bytes)%s", bucket, item.key, item.size, " [dry run]" if dry_run else "")
+            if not dry_run:
+                await storage.delete(bucket, item.key)  # type: ignore[arg-type]
+    scratch = getattr(storage, "sweep_scratch", None)
+    if scratch is not None and not dry_run:
+        report.scratch = await scratch(grace_s)
+    return report
+
+
+async def _main(args: argparse.Namespace) -> SweepReport:
+    from shared.config import get_settings
+    from shared.db.pool import close_pools
+    from shared.storage.factory import get_storage
+
+    grace = args.grace if args.grace is not None else get_settings().orphan_grace_s
+    try:
+        return await sweep(get_storage(), grace_s=grace, dry_run=args.dry_run)
+    finally:
+        await close_pools()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Remove expired uploads and orphan stored objects")
+    parser.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
+    parser.add_argument("--grace", type=float, default=None, help="seconds an unreferenced object is kept")
+    report = asyncio.run(_main(parser.parse_args()))
+    print(json.dumps(asdict(report)))
+
+
+if __name__ == "__main__":
+    main()
