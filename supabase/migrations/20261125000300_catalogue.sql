@@ -154,6 +154,8 @@ CREATE INDEX models_style ON models (style_id) WHERE NOT is_deleted;
 CREATE INDEX models_top ON models (created_at DESC, id DESC) WHERE top AND NOT is_deleted;
 CREATE INDEX models_name_trgm ON models USING gin (name gin_trgm_ops);
 CREATE INDEX models_deleted ON models (deleted_at) WHERE is_deleted;
+-- free_slug() looks for `<base>-N` siblings with a prefix match
+CREATE INDEX models_slug_prefix ON models ((slug::text) text_pattern_ops);
 
 CREATE TABLE model_images (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 import zipfile
 from typing import Any
 
@@ -43,15 +44,16 @@ async def world(client: Any, sql: Any, make_user: Any) -> dict[str, Any]:
     color = sql("INSERT INTO colors (name, hex_value) VALUES ('Red ' || gen_random_uuid(), '#ff0000') RETURNING id")
     material = sql("INSERT INTO materials (name) VALUES ('Oak ' || gen_random_uuid()) RETURNING id")[0]["id"]
     brands = []
+    tag = uuid.uuid4().hex[:8]
     for label in ("Alpha", "Beta"):
-        slug = f"{label.lower()}-{len(sql('SELECT id FROM brands'))}-{id(object()) % 100000}"
+        slug = f"{label.lower()}-{tag}"
         row = sql(
             "INSERT INTO brands (slug, name, country_id) VALUES (%s, %s, %s) RETURNING id",
-            (slug, f"{label} Brand", country_id),
+            (slug, f"{label} Brand {tag}", country_id),
         )[0]
         account: Account = await make_user("brand", full_name=f"{label} Admin")
         sql("UPDATE profiles SET brand_id = %s WHERE id = %s", (row["id"], account["id"]))
-        brands.append({"id": str(row["id"]), "slug": slug, "account": account})
+        brands.append({"id": str(row["id"]), "slug": slug, "name": f"{label} Brand {tag}", "account": account})
     return {
         "country_id": country_id, "parent_id": parent, "category_id": child, "style_id": style,
         "color_id": color[0]["id"], "material_id": material, "brands": brands,

@@ -1,0 +1,99 @@
+"""`/api/brands`: public list and detail; admins create (with the brand's admin account) and delete;
+a brand's own admin account may edit its brand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.auth.guard import CurrentUser, requires
+from shared.catalogue import brands as b
+from shared.catalogue.common import path_uuid, uuid_or_none
+from shared.catalogue.requests import read_write, set_fields
+from shared.http.app import build_app, lambda_handler
+from shared.http.envelope import created, ok
+from shared.http.errors import ApiError, FieldError
+from shared.http.pagination import page_request
+from shared.users.deletion import delete_image_quietly, delete_user_everywhere
+
+ARRAYS = ("styles",)
+
+
+def _logo_rule() -> dict[str, Any]:
+    from shared.storage import FileRule
+
+    return {"image": FileRule(kind="image", preset="brand_logo")}
+
+
+@requires("pub")
+async def list_brands(request: Request, _: None) -> Response:
+    page = page_request(request, b.ORDER_COLUMNS)
+    country = request.query_params.get("country_id") or None
+    if country and uuid_or_none(country) is None:
+        raise ApiError("validation", errors=[FieldError("country_id", "expected a UUID")])
+    result = await b.list_brands(page, request.query_params.get("name") or None, country)
+    return ok(result.answer("brands"))
+
+
+@requires("pub")
+async def get_brand(request: Request, _: None) -> Response:
+    return ok({"brand": await b.get_brand(request.path_params["identifier"])})
+
+
+@requires("admin")
+async def create_brand(request: Request, _: CurrentUser) -> Response:
+    body, form = await read_write(request, b.BrandIn, files=_logo_rule(), arrays=ARRAYS)
+    logo = form.file("image").key if form is not None and form.file("image") else None
+    try:
+        result = await b.create_brand(body, logo)
+    except BaseException:
+        if form is not None:
+            await form.cleanup()
+        raise
+    return created(result)
+
+
+@requires("brand", "admin")
+async def update_brand(request: Request, user: CurrentUser) -> Response:
+    brand_id = path_uuid(request.path_params["id"])
+    if not user.is_admin and user.brand_id != brand_id:
+        raise ApiError("access_denied")
+    body, form = await read_write(request, b.BrandEdit, files=_logo_rule(), arrays=ARRAYS)
+    values = set_fields(body)
+    stored = form.file("image") if form is not None else None
+    if stored:
+        values["logo"] = stored.key
+    try:
+        brand, replaced = await b.update_brand(brand_id, values)
+    except BaseException:
+        if form is not None:
+            await form.cleanup()
+        raise
+    if replaced:
+        await delete_image_quietly(replaced)
+    return ok({"brand": brand}, "updated")
+
+
+@requires("admin")
+async def delete_brand(request: Request, _: CurrentUser) -> Response:
+    brand_id = path_uuid(request.path_params["id"])
+    accounts, logo = await b.delete_brand(brand_id)
+    for account in accounts:
+        await delete_user_everywhere(account)
+    if logo:
+        await delete_image_quietly(logo)
+    return ok({"id": brand_id}, "deleted")
+
+
+routes = [
+    Route("/api/brands", list_brands, methods=["GET"]),
+    Route("/api/brands", create_brand, methods=["POST"]),
+    Route("/api/brands/{identifier}", get_brand, methods=["GET"]),
+    Route("/api/brands/{id}", update_brand, methods=["PUT"]),
+    Route("/api/brands/{id}", delete_brand, methods=["DELETE"]),
+]
+app = build_app(routes)
+handler = lambda_handler(app)
