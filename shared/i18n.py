@@ -51,6 +51,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "user_unbanned": {"ru": "Пользователь разблокирован", "en": "User unbanned"},
     "field_required": {"ru": "Обязательное поле", "en": "This field is required"},
     "field_invalid": {"ru": "Некорректное значение", "en": "Invalid value"},
+    "interior_created": {
+        "ru": "Интерьер создан и отправлен на модерацию", "en": "Interior created, awaiting moderation"
+    },
+    "liked": {"ru": "Отмечено как понравившееся", "en": "Liked"},
+    "unliked": {"ru": "Отметка снята", "en": "Unliked"},
+    "saved": {"ru": "Сохранено", "en": "Saved"},
+    "unsaved": {"ru": "Удалено из сохранённых", "en": "Removed from saved"},
+    "comment_created": {"ru": "Комментарий добавлен", "en": "Comment added"},
+    "tag_created": {"ru": "Модель отмечена", "en": "Model pinned"},
+    "notifications_seen": {"ru": "Уведомления прочитаны", "en": "Notifications marked as seen"},
+    "project_created": {"ru": "Проект создан", "en": "Project created"},
 }
 
 

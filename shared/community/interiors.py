@@ -111,3 +111,62 @@ def card(row: dict[str, Any]) -> dict[str, Any]:
         "saves_count": row["saves_count"],
         "created_at": row["created_at"],
     }
+
+
+_DETAIL = f"""
+SELECT {CARD_COLUMNS}, i.description, i.author_id, i.is_deleted, i.comments_count, i.updated_at,
+       c.name AS category_name, c.parent_id AS category_parent_id, s.name AS style_name,
+       pl.name AS platform_name
+FROM interiors i {CARD_JOINS}
+LEFT JOIN categories c ON c.id = i.category_id
+LEFT JOIN styles s ON s.id = i.style_id
+LEFT JOIN platforms pl ON pl.id = i.render_platform_id
+WHERE i.id = %s
+"""  # noqa: S608  (trusted fragments only)
+_IMAGES = """
+SELECT id, image_src, is_main, position FROM interior_images
+WHERE interior_id = %s ORDER BY is_main DESC, position, created_at, id
+"""
+_VIEWER_FLAGS = """
+SELECT EXISTS (SELECT 1 FROM interior_likes WHERE interior_id = %(i)s AND user_id = %(u)s) AS is_liked,
+       EXISTS (SELECT 1 FROM saved_interiors WHERE interior_id = %(i)s AND user_id = %(u)s) AS is_saved
+"""
+
+
+async def interior_detail(
+    interior_id: str, viewer: CurrentUser | None, conn: AsyncConnection[Any] | None = None
+) -> dict[str, Any]:
+    """The full interior: card fields plus description, category, style, platform, images, tags, flags."""
+    from shared.community.tags import tags_of_interior
+    from shared.db import connection, fetch_all
+
+    async def run(c: AsyncConnection[Any]) -> dict[str, Any]:
+        row = await fetch_one(_DETAIL, (interior_id,), c)
+        if row is None:
+            raise ApiError("not_found")
+        images = await fetch_all(_IMAGES, (interior_id,), c)
+        tags = await tags_of_interior(interior_id, c)
+        flags = {"is_liked": False, "is_saved": False}
+        if viewer is not None:
+            flags = await fetch_one(_VIEWER_FLAGS, {"i": interior_id, "u": viewer.id}, c) or flags
+        out = card(row)
+        out.update(
+            description=row["description"],
+            comments_count=row["comments_count"],
+            updated_at=row["updated_at"],
+            category={"id": row["category_id"], "name": row["category_name"], "parent_id": row["category_parent_id"]}
+            if row["category_id"] is not None else None,
+            style={"id": row["style_id"], "name": row["style_name"]} if row["style_id"] is not None else None,
+            render_platform={"id": str(row["render_platform_id"]), "name": row["platform_name"]}
+            if row["render_platform_id"] else None,
+            images=[image_object(r["image_src"], id=str(r["id"]), is_main=r["is_main"]) for r in images],
+            tags=tags,
+            is_liked=bool(flags["is_liked"]),
+            is_saved=bool(flags["is_saved"]),
+        )
+        return out
+
+    if conn is not None:
+        return await run(conn)
+    async with connection() as c:
+        return await run(c)
