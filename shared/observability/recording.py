@@ -39,3 +39,9 @@ def publish_pool_stats(size: int, available: int, waiting: int) -> None:
         m.DB_POOL_SIZE.set(size)
         m.DB_POOL_IN_USE.set(size - available)
         m.DB_POOL_WAITING.set(waiting)
+
+
+def count_storage_error(operation: str) -> None:
+    m = _metrics()
+    if m is not None:
+        m.STORAGE_ERRORS.labels(operation).inc()

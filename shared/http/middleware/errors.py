@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.envelope import error_response
 from shared.http.errors import REASON_BY_STATUS, ApiError
-from shared.observability.recording import count_db_error
+from shared.observability.recording import count_db_error, count_storage_error
 
 log = logging.getLogger("tridmo.errors")
 
@@ -40,7 +40,11 @@ def to_api_error(exc: BaseException) -> ApiError | None:
         return ApiError("unavailable", headers={"Retry-After": "5"})
     mapper = getattr(exc, "to_api_error", None)
     if callable(mapper):
-        return mapper()
+        mapped = mapper()
+        if isinstance(mapped, ApiError) and mapped.status == 503:
+            count_storage_error(type(exc).__name__)
+            log.error("dependency unavailable", exc_info=exc)
+        return mapped
     return None
 
 
