@@ -42,6 +42,7 @@ _EMAIL_TAKEN = {"email_exists", "user_already_exists", "identity_already_exists"
 _BAD_PASSWORD = {"weak_password", "same_password"}
 _BAD_EMAIL = {"email_address_invalid", "email_address_not_authorized"}
 _RATE_LIMITED = {"over_request_rate_limit", "over_email_send_rate_limit", "over_sms_send_rate_limit"}
+_KEY_REFUSED = {"not_admin", "no_authorization", "no_api_key"}
 _SESSION_GONE = {401, 403, 404}  # logout of a session GoTrue no longer has: already signed out
 
 
@@ -70,12 +71,25 @@ def _error_code(exc: BaseException) -> str:
     return str(getattr(exc, "code", "") or "")
 
 
+def _is_config_error(exc: BaseException) -> bool:
+    """A key GoTrue (or Kong in front of it) refuses: our configuration, not the caller's fault.
+
+    GoTrue answers bad credentials, tokens and links with 400/403/422 and an error code; a bare
+    401, or `not_admin`/`no_authorization` on the admin API, means the API key itself is wrong.
+    """
+    return _status_of(exc) == 401 or _error_code(exc) in _KEY_REFUSED
+
+
 def translate(exc: BaseException, *, strength_field: str = "password") -> ApiError:
     """Map a GoTrue failure to the contract's errors (400 naming the field, 401, 409, 429, 503)."""
     status, code = _status_of(exc), _error_code(exc)
     message = str(getattr(exc, "message", "") or exc)
     if status == 0 or status >= 500:
         log.warning("gotrue unavailable", extra={"status": status, "error": message[:200]})
+        return ApiError("unavailable", "unavailable")
+    if _is_config_error(exc):
+        log.error("gotrue refused our API key: check SUPABASE_ANON_KEY / SUPABASE_SERVICE_ROLE_KEY",
+                  extra={"status": status, "code": code})
         return ApiError("unavailable", "unavailable")
     if status == 429 or code in _RATE_LIMITED:
         return ApiError("rate_limited", "rate_limited", headers=_retry_after(exc))
@@ -178,7 +192,7 @@ class SupabaseAuthProvider:
         try:
             await self._admin.sign_out(access_token, scope)  # type: ignore[arg-type]
         except self._errors() as exc:
-            if _status_of(exc) not in _SESSION_GONE:
+            if _status_of(exc) not in _SESSION_GONE or _error_code(exc) in _KEY_REFUSED:
                 raise translate(exc) from None
 
     # -- AuthProvider --------------------------------------------------------------------------
@@ -195,6 +209,14 @@ class SupabaseAuthProvider:
         # obfuscated user that has no identities (it hides who is registered); the contract wants 409.
         if response.session is None and user.identities is not None and not user.identities:
             raise ApiError("conflict", "email_taken", errors=[FieldError("email", "email_taken")])
+        # For a registered but unconfirmed address GoTrue re-sends the confirmation and answers with
+        # the existing user: that id already has a profile. Refuse here, before the caller would
+        # insert (and, failing, `discard_user`) someone else's account.
+        if conn is not None:
+            from shared.db import fetch_one
+
+            if await fetch_one("SELECT 1 FROM profiles WHERE id = %s", (user.id,), conn) is not None:
+                raise ApiError("conflict", "email_taken", errors=[FieldError("email", "email_taken")])
         tokens = self._pair(response.session) if response.session else None  # None: confirm email first
         return SignedIn(user.id, user.email or email, tokens)
 
@@ -217,7 +239,7 @@ class SupabaseAuthProvider:
         status, code = _status_of(exc), _error_code(exc)
         if code == "email_not_confirmed":  # only said after the password matched: reveals nothing
             return ApiError("access_denied", "email_not_confirmed")
-        if 400 <= status < 500 and status != 429 and code not in {"user_banned"}:
+        if 400 <= status < 500 and status != 429 and code != "user_banned" and not _is_config_error(exc):
             # invalid_credentials (unknown user and wrong password alike), invalid_grant, ...
             return ApiError("unauthorized", "bad_credentials")
         return translate(exc)
@@ -228,7 +250,7 @@ class SupabaseAuthProvider:
             response = await self._user_client().refresh_session(refresh_token)
         except self._errors() as exc:
             status = _status_of(exc)
-            if 400 <= status < 500 and status != 429:
+            if 400 <= status < 500 and status != 429 and not _is_config_error(exc):
                 raise ApiError("unauthorized", "invalid_refresh_token") from None
             raise translate(exc) from None
         session = response.session
@@ -260,7 +282,7 @@ class SupabaseAuthProvider:
                 await client.reset_password_for_email(email)
         except self._errors() as exc:
             status, code = _status_of(exc), _error_code(exc)
-            if status == 0 or status >= 500:
+            if status == 0 or status >= 500 or _is_config_error(exc):
                 raise translate(exc) from None
             if status == 429 and code != "over_email_send_rate_limit":
                 raise translate(exc) from None  # per-client limit: says nothing about the address
@@ -280,7 +302,7 @@ class SupabaseAuthProvider:
             response = await self._user_client().verify_otp({"type": "recovery", "token_hash": token})
         except self._errors() as exc:
             status = _status_of(exc)
-            if 400 <= status < 500 and status != 429:
+            if 400 <= status < 500 and status != 429 and not _is_config_error(exc):
                 raise ApiError("validation", errors=[FieldError("token", "invalid or expired token")]) from None
             raise translate(exc) from None
         session = response.session
@@ -304,7 +326,7 @@ class SupabaseAuthProvider:
             status, code = _status_of(exc), _error_code(exc)
             if code == "email_not_confirmed":  # GoTrue says so only once the password matched
                 return True
-            if 400 <= status < 500 and status != 429 and code != "user_banned":
+            if 400 <= status < 500 and status != 429 and code != "user_banned" and not _is_config_error(exc):
                 return False
             raise translate(exc) from None
         await self._logout(session.access_token, "local")  # the check must not leave a session behind

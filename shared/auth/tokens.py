@@ -61,8 +61,9 @@ class JwksCache:
 
     An unknown `kid` triggers a refetch (key rotation), at most once per `min_refresh_interval_s`
     so that tokens with made-up kids cannot make us hammer the endpoint. The set is also refetched
-    once older than `max_age_s`, so a key revoked in the project stops being trusted; if that
-    refetch fails, the cached keys keep serving (retried after `min_refresh_interval_s`).
+    once older than `max_age_s`, so a key revoked in the project stops being trusted. If a fetch
+    fails, the cached keys keep serving, an unknown kid gets 503 (not a 401 for a token that may be
+    valid), and the next attempt waits `min_refresh_interval_s`.
     """
 
     def __init__(self, url: str, min_refresh_interval_s: float = 30.0, max_age_s: float = 600.0) -> None:
@@ -71,6 +72,8 @@ class JwksCache:
         self.min_refresh_interval_s = min_refresh_interval_s
         self.max_age_s = max_age_s
         self._fetched_at: float | None = None  # monotonic; None = never (monotonic may start near 0)
+        self._retry_at = 0.0  # after a failed fetch, no new attempt before this (monotonic)
+        self._failed = False
         self._lock = asyncio.Lock()
 
     def _age(self) -> float:
@@ -82,13 +85,18 @@ class JwksCache:
         async with self._lock:
             age = self._age()
             if age > self.max_age_s or (kid not in self.keys and age > self.min_refresh_interval_s):
-                try:
-                    await self._refresh()
-                except Exception:
-                    if kid not in self.keys:
-                        raise
-                    # Keep serving the cached keys; try again after the minimum interval.
-                    self._fetched_at = time.monotonic() - self.max_age_s + self.min_refresh_interval_s
+                if time.monotonic() >= self._retry_at:
+                    try:
+                        await self._refresh()
+                        self._failed = False
+                    except Exception:
+                        self._failed = True
+                        self._retry_at = time.monotonic() + self.min_refresh_interval_s
+                        if kid not in self.keys:
+                            raise
+                        # else keep serving the cached keys until a fetch succeeds
+                elif self._failed and kid not in self.keys:
+                    raise RuntimeError("JWKS unavailable")  # cannot tell: not a 401 for a maybe-valid token
         if kid not in self.keys:
             raise ApiError("unauthorized", "invalid_token")
         return self.keys[kid]

@@ -369,9 +369,12 @@ class GoTrueStandin:
                               weak_password={"reasons": ["length"]})
         existing = self.user_by_email(email)
         if existing is not None:
-            if self.autoconfirm or existing.confirmed_at is None:
+            if self.autoconfirm:
                 raise GoTrueError(422, "user_already_exists", "User already registered")
-            return self._obfuscated_user(email)
+            if existing.confirmed_at is not None:
+                return self._obfuscated_user(email)
+            self._mail(existing, "signup")  # unconfirmed: GoTrue re-sends and answers with the user
+            return self._user_json(existing)
         user = StandinUser(id=str(uuid.uuid4()), email=email, password=password, created_at=time.time())
         self.users[user.id] = user
         if self.autoconfirm:
