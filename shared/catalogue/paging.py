@@ -32,13 +32,14 @@ def raw_array(items: list[str]) -> msgspec.Raw:
 
 async def paged(
     *, base: str, params: dict[str, Any], page: PageRequest, row_json: str, id_sql: str, cast: str,
+    id_cast: str = "uuid",
 ) -> Page:
     """`base` is `FROM ... WHERE ...`; `row_json` builds one row; `cast` types the cursor value."""
     op = "<" if page.descending else ">"
     keyset = "TRUE"
     values = {**params, "limit": page.limit + 1, "offset": 0 if page.cursor else page.offset}
     if page.cursor is not None:
-        keyset = f"({page.order_sql}, {id_sql}) {op} (%(cursor_value)s::{cast}, %(cursor_id)s::uuid)"
+        keyset = f"({page.order_sql}, {id_sql}) {op} (%(cursor_value)s::{cast}, %(cursor_id)s::{id_cast})"
         values.update(cursor_value=page.cursor[0], cursor_id=page.cursor[1])
     sql = f"""
 SELECT t.total, p.j::text AS j, p.sort_value, p.row_id FROM (SELECT count(*) AS total {base}) t

@@ -155,6 +155,7 @@ CREATE INDEX models_top ON models (created_at DESC, id DESC) WHERE top AND NOT i
 CREATE INDEX models_name_trgm ON models USING gin (name gin_trgm_ops);
 CREATE INDEX models_deleted ON models (deleted_at) WHERE is_deleted;
 -- free_slug() looks for `<base>-N` siblings with a prefix match
+CREATE INDEX models_file_key ON models (file_key) WHERE file_key IS NOT NULL;
 CREATE INDEX models_slug_prefix ON models ((slug::text) text_pattern_ops);
 
 CREATE TABLE model_images (
@@ -167,6 +168,8 @@ CREATE TABLE model_images (
 );
 CREATE INDEX model_images_model ON model_images (model_id, is_main DESC, position, created_at);
 CREATE UNIQUE INDEX model_images_one_cover ON model_images (model_id) WHERE is_main;
+-- objects may be shared (seeded data reuses one image set): delete one only when no row uses it
+CREATE INDEX model_images_src ON model_images (image_src);
 
 CREATE TABLE model_materials (
     model_id uuid NOT NULL REFERENCES models (id) ON DELETE CASCADE,

@@ -1,0 +1,199 @@
+"""`/api/models`: 3D furniture models. Public lists and detail; brands (own models) and admins write."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.auth.guard import CurrentUser, requires
+from shared.catalogue import model_list as ml
+from shared.catalogue import model_write as mw
+from shared.catalogue.common import path_int, path_uuid, uuid_or_none
+from shared.catalogue.downloads import request_download
+from shared.catalogue.model_detail import count_view, model_detail, with_extras
+from shared.catalogue.requests import is_multipart, read_write
+from shared.http.app import build_app, lambda_handler
+from shared.http.envelope import created, ok
+from shared.http.errors import ApiError, FieldError
+from shared.http.validation import parse_body, query_list
+
+
+@requires("opt")
+async def list_models(request: Request, user: CurrentUser | None) -> Response:
+    filters = ml.parse_filters(request, is_admin=bool(user and user.is_admin))
+    page = ml.models_page(request)
+    result = await ml.list_models(filters, page)
+    return ok(result.answer("models"))
+
+
+@requires("pub")
+async def count_models(request: Request, _: None) -> Response:
+    filters = ml.parse_filters(request, with_deleted_flag=False)
+    return ok({"count": await ml.count_models(filters)})
+
+
+@requires("opt")
+async def model_counts(request: Request, user: CurrentUser | None) -> Response:
+    brand_id = request.query_params.get("brand_id") or None
+    if brand_id and uuid_or_none(brand_id) is None:
+        raise ApiError("validation", errors=[FieldError("brand_id", "expected a UUID")])
+    return ok({"counts": await ml.model_counts(brand_id, bool(user and user.is_admin))})
+
+
+@requires("pub")
+async def cart(request: Request, _: None) -> Response:
+    ids = query_list(request, "in")
+    parsed = [uuid_or_none(i) for i in ids]
+    if any(p is None for p in parsed):
+        raise ApiError("validation", errors=[FieldError("in", "expected UUIDs")])
+    return ok({"models": await ml.cart(parsed)})  # type: ignore[arg-type]
+
+
+@requires("opt")
+async def get_model(request: Request, user: CurrentUser | None) -> Response:
+    model = await model_detail(request.path_params["identifier"], include_deleted=bool(user and user.is_admin))
+    viewer = user.id if user else None
+    model = await with_extras(model, viewer)
+    response = ok({"model": model})
+    response.background = BackgroundTask(count_view, model["id"], viewer)  # after the answer is sent
+    return response
+
+
+@requires("brand", "admin")
+async def create_model(request: Request, user: CurrentUser) -> Response:
+    if not is_multipart(request):
+        raise ApiError("unsupported_media_type", errors=[FieldError("content-type", "expected multipart/form-data")])
+    if not user.is_admin and not user.brand_id:
+        raise ApiError("access_denied")
+    body, form = await read_write(request, mw.ModelIn, files=mw.file_rules(cover_required=True), arrays=mw.ARRAYS)
+    try:
+        model = await mw.create_model(user, body, form)
+    except BaseException:
+        await form.cleanup()
+        raise
+    return created({"model": model})
+
+
+@requires("brand", "admin")
+async def update_model(request: Request, user: CurrentUser) -> Response:
+    model_id = path_uuid(request.path_params["id"])
+    rules = mw.file_rules(cover_required=False, archive=False)
+    body, form = await read_write(request, mw.ModelEdit, files=rules, arrays=mw.ARRAYS)
+    try:
+        model, dropped = await mw.update_model(user, model_id, body, form)
+    except BaseException:
+        if form is not None:
+            await form.cleanup()
+        raise
+    await mw.delete_unused_images(dropped)
+    return ok({"model": model}, "updated")
+
+
+@requires("brand", "admin")
+async def replace_file(request: Request, user: CurrentUser) -> Response:
+    model_id = path_uuid(request.path_params["id"])
+    if is_multipart(request):
+        body, form = await read_write(request, mw.FileIn, files={"file": mw.file_rules(cover_required=False)["file"]})
+    else:
+        body, form = await parse_body(request, mw.FileIn), None
+    try:
+        model, old = await mw.replace_file(user, model_id, form, body.upload_id)
+    except BaseException:
+        if form is not None:
+            await form.cleanup()
+        raise
+    await mw.delete_unused_file(old)
+    return ok({"model": model}, "updated")
+
+
+@requires("brand", "admin")
+async def add_images(request: Request, user: CurrentUser) -> Response:
+    model_id = path_uuid(request.path_params["id"])
+    if not is_multipart(request):
+        raise ApiError("unsupported_media_type", errors=[FieldError("content-type", "expected multipart/form-data")])
+    rules = {"images": mw.file_rules(cover_required=False)["images"]}
+    _, form = await read_write(request, mw.FileIn, files=rules)
+    try:
+        model = await mw.add_images(user, model_id, form)
+    except BaseException:
+        await form.cleanup()
+        raise
+    return created({"model": model})
+
+
+@requires("brand", "admin")
+async def remove_image(request: Request, user: CurrentUser) -> Response:
+    key = await mw.remove_image(user, path_uuid(request.path_params["image_id"]))
+    await mw.delete_unused_images([key])
+    return ok(None, "deleted")
+
+
+class LinksIn(msgspec.Struct, forbid_unknown_fields=False):
+    materials: list[int] = []
+    colors: list[int] = []
+    material_id: int | None = None
+    color_id: int | None = None
+
+
+def _links_route(kind: str):  # noqa: ANN202
+    single = "material_id" if kind == "materials" else "color_id"
+
+    @requires("brand", "admin")
+    async def add_links(request: Request, user: CurrentUser) -> Response:
+        model_id = path_uuid(request.path_params["id"])
+        raw = await parse_body(request, dict)
+        from shared.catalogue.requests import _json_arrays
+        from shared.http.validation import convert
+
+        body = convert(_json_arrays(raw, ("materials", "colors")), LinksIn)
+        ids = list(getattr(body, kind))
+        if getattr(body, single) is not None:
+            ids.append(getattr(body, single))
+        return ok({"model": await mw.add_links(user, model_id, kind, ids)}, "updated")
+
+    @requires("brand", "admin")
+    async def remove_link(request: Request, user: CurrentUser) -> Response:
+        model_id = path_uuid(request.path_params["id"])
+        await mw.remove_link(user, model_id, kind, path_int(request.path_params[single]))
+        return ok(None, "deleted")
+
+    return add_links, remove_link
+
+
+@requires("brand", "admin")
+async def delete_model(request: Request, user: CurrentUser) -> Response:
+    await mw.soft_delete(user, path_uuid(request.path_params["id"]))
+    return ok(None, "deleted")
+
+
+@requires("user")
+async def download(request: Request, user: CurrentUser) -> Response:
+    return ok(await request_download(user, path_uuid(request.path_params["id"])))
+
+
+_add_materials, _remove_material = _links_route("materials")
+_add_colors, _remove_color = _links_route("colors")
+
+routes = [
+    Route("/api/models", list_models, methods=["GET"]),
+    Route("/api/models", create_model, methods=["POST"]),
+    Route("/api/models/count", count_models, methods=["GET"]),
+    Route("/api/models/counts", model_counts, methods=["GET"]),
+    Route("/api/models/cart", cart, methods=["GET"]),
+    Route("/api/models/file/{id}", replace_file, methods=["PUT"]),
+    Route("/api/models/images/{id}", add_images, methods=["POST"]),
+    Route("/api/models/images/{image_id}", remove_image, methods=["DELETE"]),
+    Route("/api/models/materials/{id}", _add_materials, methods=["POST"]),
+    Route("/api/models/colors/{id}", _add_colors, methods=["POST"]),
+    Route("/api/models/materials/{material_id}/{id}", _remove_material, methods=["DELETE"]),
+    Route("/api/models/colors/{color_id}/{id}", _remove_color, methods=["DELETE"]),
+    Route("/api/models/download/{id}", download, methods=["POST"]),
+    Route("/api/models/{identifier}", get_model, methods=["GET"]),
+    Route("/api/models/{id}", update_model, methods=["PUT"]),
+    Route("/api/models/{id}", delete_model, methods=["DELETE"]),
+]
+app = build_app(routes)
+handler = lambda_handler(app)

@@ -1,0 +1,27 @@
+"""Who may change a model: admins any; a brand account only its own brand's models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.auth.guard import CurrentUser
+from shared.db import fetch_one
+from shared.http.errors import ApiError
+
+
+def check_owner(user: CurrentUser, brand_id: Any) -> None:
+    if user.is_admin:
+        return
+    if user.role == "brand" and user.brand_id and brand_id is not None and str(brand_id) == user.brand_id:
+        return
+    raise ApiError("access_denied")
+
+
+async def editable_model(user: CurrentUser, model_id: str, conn: Any = None, *, lock: bool = False) -> dict[str, Any]:
+    """The live model row if `user` may edit it: 404 when missing or deleted, 403 for another brand's."""
+    sql = "SELECT * FROM models WHERE id = %s AND NOT is_deleted" + (" FOR UPDATE" if lock else "")  # noqa: S608
+    row = await fetch_one(sql, (model_id,), conn)
+    if row is None:
+        raise ApiError("not_found")
+    check_owner(user, row["brand_id"])
+    return row
