@@ -6,16 +6,17 @@ from typing import Any
 
 from shared.config import get_settings
 
-LOCAL_PUBLIC_PREFIX = "/api/files/public"
-
 
 def image_url(key: str | None) -> str | None:
+    """`BASE_IMG_URL` + key in production; without it, whatever URL the storage backend serves."""
     if not key:
         return None
     settings = get_settings()
     if settings.base_img_url:
         return f"{settings.base_img_url}/{key}"
-    return f"{settings.public_api_url}{LOCAL_PUBLIC_PREFIX}/{key}"
+    from shared.storage import get_storage
+
+    return get_storage().public_url(key)
 
 
 def image_object(key: str | None, **extra: Any) -> dict[str, Any] | None:

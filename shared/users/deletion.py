@@ -35,8 +35,8 @@ async def delete_user_everywhere(user_id: str) -> bool:
 async def delete_image_quietly(key: str) -> None:
     """Best effort after commit: a leftover object is an orphan the storage sweep removes."""
     try:
-        from shared.storage import get_storage
+        from shared.storage import delete_image, get_storage
 
-        await get_storage().delete("images", key)
+        await delete_image(get_storage(), key)
     except Exception:
         log.warning("could not delete image after commit", extra={"key": key})

@@ -24,10 +24,16 @@ T = TypeVar("T")
 async def read_profile_update(request: Request, model: type[T]) -> tuple[dict[str, Any], Any | None]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        from shared.storage.profile_images import parse_profile_form
+        from shared.storage import FileRule, parse_streamed_form
 
-        raw, image = await parse_profile_form(request)
-        body = convert(raw, model)
+        form = await parse_streamed_form(request, files={"image": FileRule(kind="image", preset="avatar")})
+        try:
+            body = convert({name: values[-1] for name, values in form.fields.items()}, model)
+        except BaseException:
+            await form.cleanup()  # the avatar was stored while streaming: no orphan on a 400
+            raise
+        stored = form.file("image")
+        image = stored.image if stored else None
     else:
         body, image = await parse_body(request, model), None
     fields = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None and k in EDITABLE_FIELDS}
