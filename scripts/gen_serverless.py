@@ -116,6 +116,11 @@ def render() -> str:
             for method in sorted((route.methods or set()) - {"HEAD"}):
                 lines.append(f"      - httpApi: {{method: {method}, path: '{api_path(route.path)}'}}")
     lines += [
+        "  sweep:",
+        "    handler: shared/storage/sweep.handler",
+        "    timeout: 300",
+        "    events:",
+        "      - schedule: rate(1 hour)",
         "  backup:",
         "    handler: shared/backup.handler",
         "    timeout: 900",

@@ -104,6 +104,12 @@ async def _main(args: argparse.Namespace) -> SweepReport:
         await close_pools()
 
 
+def handler(event: dict, context: object) -> dict:
+    """Scheduled Lambda entry point (serverless.yml `sweep`)."""
+    report = asyncio.run(_main(argparse.Namespace(grace=None, dry_run=False)))
+    return asdict(report)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Remove expired uploads and orphan stored objects")
     parser.add_argument("--dry-run", action="store_true", help="report what would be removed, remove nothing")
