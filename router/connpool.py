@@ -25,6 +25,7 @@ class ConnHandler(Protocol):
     def on_up_complete(self) -> None: ...
     def on_up_error(self, kind: str) -> None: ...
     def on_up_upgrade(self, rest: bytes) -> None: ...
+    def on_up_flush(self) -> None: ...
     def on_up_pause(self, paused: bool) -> None: ...
 
 
@@ -78,6 +79,9 @@ class UpstreamConn(asyncio.Protocol):
         if self.reset_parser:
             self.reset_parser = False
             self.parser = httptools.HttpResponseParser(self)
+        h = self.handler
+        if h is not None:
+            h.on_up_flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

@@ -119,6 +119,9 @@ class Attempt:
     def on_up_upgrade(self, rest: bytes) -> None:
         self.ex.on_upgrade(self, rest)
 
+    def on_up_flush(self) -> None:
+        self.ex.flush_head()
+
     def on_up_pause(self, paused: bool) -> None:
         self.ex.down.set_pause(P_UPSTREAM, paused)
 
@@ -148,7 +151,7 @@ class Attempt:
 class Exchange:
     __slots__ = (
         "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished", "mode",
-        "chunk_out", "keep", "status", "hedged", "paused_client", "upstream", "t_headers",
+        "chunk_out", "keep", "status", "hedged", "paused_client", "upstream", "t_headers", "head_buf",
     )
 
     def __init__(self, router: Router, down: Downstream, req: Request) -> None:
@@ -168,6 +171,7 @@ class Exchange:
         self.paused_client = False
         self.upstream = ""
         self.t_headers = 0.0
+        self.head_buf: bytes | None = None
 
     def start(self) -> None:
         self.router.budget.active += 1
@@ -305,7 +309,6 @@ class Exchange:
         self.status = status
         self.t_headers = now
         req = self.req
-        down = self.down
         parts = [status_line(status)]
         mode = EOF
         for name, value in headers:
@@ -337,7 +340,9 @@ class Exchange:
         elif not req.http11:
             parts.append(b"Connection: keep-alive\r\n")
         parts.append(b"\r\n")
-        down.write(b"".join(parts))
+        # Held until the end of this read so head and a small body leave in one segment; flushed by
+        # flush_head() after every upstream read, so a streaming (SSE) head is never delayed.
+        self.head_buf = b"".join(parts)
         if req.method == b"HEAD" and status >= 200:
             a.conn.head_done()  # type: ignore[union-attr]
             self.on_complete(a)
@@ -346,17 +351,36 @@ class Exchange:
         if a is not self.winner or self.finished:
             return
         down = self.down
-        if self.chunk_out:
+        head = self.head_buf
+        if head is not None:
+            self.head_buf = None
+            if self.chunk_out:
+                down.transport.writelines((head, b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+            elif len(chunk) <= 16384:
+                down.transport.write(head + chunk)
+            else:
+                down.transport.writelines((head, chunk))
+        elif self.chunk_out:
             down.transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
         else:
             down.transport.write(chunk)
         down.last_active = self.router.now
 
+    def flush_head(self) -> None:
+        head = self.head_buf
+        if head is not None:
+            self.head_buf = None
+            self.down.write(head)
+
     def on_complete(self, a: Attempt) -> None:
         if a is not self.winner or self.finished:
             a.finish(False)
             return
-        if self.chunk_out:
+        head = self.head_buf
+        if head is not None:
+            self.head_buf = None
+            self.down.write(head + b"0\r\n\r\n" if self.chunk_out else head)
+        elif self.chunk_out:
             self.down.write(b"0\r\n\r\n")
         a.finish(a.keep_alive and self.mode != EOF)
         self.end(self.keep)
@@ -369,6 +393,7 @@ class Exchange:
             a.finish(False)
             self.abort_client()
             return
+        self.flush_head()
         conn.handler = None
         conn.tunnel = down.transport
         down.tunnel = conn.transport
@@ -418,6 +443,7 @@ class Exchange:
     def abort_client(self) -> None:
         """The response already started and cannot be completed: cut the client connection so it
         sees a truncated message rather than a silently short one."""
+        self.head_buf = None
         if not self.finished:
             self.end(False)
             if not self.down.closed:

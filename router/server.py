@@ -9,6 +9,8 @@ the router's own endpoints. Pipelined requests are queued and served in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +120,10 @@ class Downstream(asyncio.Protocol):
     # asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # head and body are separate writes: never let Nagle hold the second
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if peer else "unknown"
         self.peer_b = self.peer.encode()
