@@ -35,13 +35,12 @@ async def _check_db() -> None:
 
 
 async def _check_storage() -> dict[str, str]:
-    """Storage readiness, when the storage layer is installed (it reports primary and replica)."""
-    try:
-        from shared.storage import get_storage
-    except ImportError:
-        return {}
+    """Storage readiness per component (primary, and replica when configured)."""
+    from shared.storage import get_storage
+
     result = await get_storage().check()
-    return {name: ("ok" if ok else "failing") for name, ok in result.items()}
+    return {name: ("ok" if status else f"failing: {getattr(status, 'detail', '')}".rstrip(": "))
+            for name, status in result.items()}
 
 
 async def readiness(request: Request) -> Response:
@@ -59,7 +58,7 @@ async def readiness(request: Request) -> Response:
         storage = {"storage": "failing"}
     for name, state in storage.items():
         checks[f"storage.{name}" if name != "storage" else name] = state
-        if state != "ok" and name != "replica":
+        if state != "ok" and name != "replica":  # a replica outage degrades, it does not stop us
             failing.append(f"storage.{name}" if name != "storage" else name)
     if failing:
         body = {
