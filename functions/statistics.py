@@ -1,0 +1,176 @@
+"""`/api/statistics`: site counters, registrations and interiors by day and month, top lists and
+download/tag series; brand accounts see their own brand only. See shared/community/statistics.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from shared.auth.guard import CurrentUser, requires
+from shared.community.ids import field_uuid
+from shared.community.statistics import (
+    INTERIORS,
+    REGISTRATIONS,
+    SOURCES,
+    TOPICS,
+    cache,
+    daily_series_sql,
+    month_window,
+    monthly_series_sql,
+    period_window,
+    today,
+    top_list_sql,
+    year_window,
+)
+from shared.config import get_settings
+from shared.db import connection, fetch_all, fetch_one
+from shared.http.app import build_app, lambda_handler
+from shared.http.envelope import ok
+from shared.http.errors import ApiError, FieldError
+from shared.http.validation import query_int
+
+_MAIN = """
+SELECT (SELECT count(*) FROM brands) AS brands_count,
+       (SELECT count(*) FROM models WHERE NOT is_deleted) AS models_count,
+       (SELECT count(*) FROM profiles WHERE role_id = 3) AS designers_count,
+       (SELECT count(*) FROM interiors WHERE status = 1 AND NOT is_deleted) AS interiors_count
+"""
+
+
+def _brand_scope(request: Request, user: CurrentUser) -> str | None:
+    """A brand account is always scoped to its own brand; an admin may pass `brand_id`."""
+    if user.role == "brand":
+        if not user.brand_id:
+            raise ApiError("access_denied")
+        return user.brand_id
+    value = request.query_params.get("brand_id")
+    return field_uuid(value, "brand_id") if value else None
+
+
+def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = request.query_params.get(name) or default
+    if value not in allowed:
+        raise ApiError("validation", errors=[FieldError(name, f"must be one of: {', '.join(allowed)}")])
+    return value
+
+
+def _bounded(request: Request, name: str, low: int, high: int, default: int) -> int:
+    value = query_int(request, name)
+    if value is None:
+        return default
+    if not low <= value <= high:
+        raise ApiError("validation", errors=[FieldError(name, f"must be between {low} and {high}")])
+    return value
+
+
+@requires("pub")
+async def main(request: Request, _: None) -> Response:
+    async def compute() -> dict[str, Any]:
+        return dict(await fetch_one(_MAIN) or {})
+
+    return ok(await cache.get(("main",), compute))
+
+
+async def _month_and_year(request: Request, source: str, topic: str) -> dict[str, Any]:
+    now = today()
+    year = _bounded(request, "year", 2000, 2100, now.year)
+    month = _bounded(request, "month", 1, 12, now.month)
+    tz = get_settings().business_timezone
+
+    async def compute() -> dict[str, Any]:
+        start, end = month_window(year, month)
+        y_start, y_end = year_window(year)
+        first, last = start.date(), end.date() - timedelta(days=1)
+        async with connection() as conn:
+            daily = await fetch_all(
+                daily_series_sql(source), {"start": start, "end": end, "first": first, "last": last, "tz": tz}, conn
+            )
+            monthly = await fetch_all(
+                monthly_series_sql(source), {"start": y_start, "end": y_end, "year": year, "tz": tz}, conn
+            )
+        return {
+            "count": sum(r["count"] for r in daily),
+            "year_count": sum(r["count"] for r in monthly),
+            "month": month,
+            "year": year,
+            "chart_data": {f"daily_{topic}": daily, f"monthly_{topic}": monthly},
+        }
+
+    return await cache.get((topic, year, month), compute)
+
+
+@requires("admin")
+async def registrations(request: Request, admin: CurrentUser) -> Response:
+    return ok(await _month_and_year(request, REGISTRATIONS, "registers"))
+
+
+@requires("admin")
+async def interiors(request: Request, admin: CurrentUser) -> Response:
+    return ok(await _month_and_year(request, INTERIORS, "interiors"))
+
+
+def _top(group: str):  # noqa: ANN202
+    @requires("admin", "brand")
+    async def route(request: Request, user: CurrentUser) -> Response:
+        brand = _brand_scope(request, user)
+        topic = _choice(request, "topic", TOPICS, "downloads")
+        period = _choice(request, "period", ("day", "week", "month", "year"), "month")
+        limit = _bounded(request, "limit", 1, 100, 10)
+        window = period_window(period)
+
+        async def compute() -> dict[str, Any]:
+            rows = await fetch_all(
+                top_list_sql(group, topic),
+                {"start": window.start, "end": window.end, "brand": brand, "limit": limit},
+            )
+            top = [
+                {"id": str(r["id"]), "name": r["name"], "slug": r["slug"], "downloads_count": r["downloads_count"],
+                 "tags_count": r["tags_count"], "models_count": r["models_count"],
+                 "category_name": r["category_name"]}
+                for r in rows if r["id"] is not None
+            ]
+            return {"count": rows[0]["total"] if rows else 0, "topic": topic, "period": period, "top_list": top}
+
+        return ok(await cache.get((group, topic, period, limit, brand, window.end), compute))
+
+    route.__name__ = f"top_{group}"
+    return route
+
+
+def _chart(topic: str):  # noqa: ANN202
+    @requires("admin", "brand")
+    async def route(request: Request, user: CurrentUser) -> Response:
+        brand = _brand_scope(request, user)
+        period = _choice(request, "period", ("day", "week", "month", "year"), "month")
+        window = period_window(period)
+        params = {"start": window.start, "end": window.end, "first": window.first_day, "last": window.last_day,
+                  "tz": get_settings().business_timezone, "brand": brand}
+
+        async def compute() -> dict[str, Any]:
+            daily = await fetch_all(daily_series_sql(SOURCES[topic]), params)
+            return {"count": sum(r["count"] for r in daily), "period": period,
+                    "chart_data": {f"daily_{topic}": daily}}
+
+        return ok(await cache.get((f"chart_{topic}", period, brand, window.end), compute))
+
+    route.__name__ = f"chart_{topic}"
+    return route
+
+
+routes = [
+    Route("/api/statistics/main", main, methods=["GET"]),
+    Route("/api/statistics/registrations", registrations, methods=["GET"]),
+    Route("/api/statistics/interiors", interiors, methods=["GET"]),
+    Route("/api/statistics/models", _top("models"), methods=["GET"]),
+    Route("/api/statistics/brands", _top("brands"), methods=["GET"]),
+    Route("/api/statistics/categories", _top("categories"), methods=["GET"]),
+    Route("/api/statistics/downloads/chart", _chart("downloads"), methods=["GET"]),
+    Route("/api/statistics/tags/chart", _chart("tags"), methods=["GET"]),
+]
+app = build_app(routes)
+handler = lambda_handler(app)
