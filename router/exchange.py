@@ -1,157 +1,32 @@
-"""One proxied request: tries, retries, hedging and response streaming.
+"""One proxied request: tries, retries and hedging.
 
-An ``Exchange`` owns the client side of a request; each ``Attempt`` is one try on one upstream
-connection. Everything is driven by protocol callbacks; the only timers are the per-try timeout
-and the retry backoff (the total deadline and idle timeouts are checked by the router's sweeper).
-The retry rules themselves live in ``retry.py``; this module only applies them.
+An ``Exchange`` owns the client side of a request and decides what happens next: which upstream a
+try goes to, whether a failed try is retried or hedged, which try wins, and how the exchange ends.
+Each try is an ``Attempt`` (``attempt.py``); writing the winner's response to the client is the
+``ResponseWriter`` half (``response.py``); the retry rules themselves live in ``retry.py``.
+Everything is driven by protocol callbacks; the only timers are the per-try timeout and the retry
+backoff (the total deadline and idle timeouts are checked by the router's sweeper).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .connpool import UpstreamConn
-from .headers import HOP_BY_HOP, status_line
+from .attempt import Attempt
+from .response import EOF, ResponseWriter
 from .retry import backoff, may_retry
-from .server import P_UPSTREAM, Downstream, Request
+from .server import Downstream, Request
 
 if TYPE_CHECKING:
     from .app import Router
     from .upstream import Upstream
 
-LENGTH, CHUNKED, EOF, NOBODY = 0, 1, 2, 3
-_UPGRADE_KEEP = frozenset({b"upgrade", b"connection"})
 
-
-class Attempt:
-    """One try of a request on one upstream."""
-
-    __slots__ = ("ex", "up", "conn", "timer", "started", "done", "keep_alive", "sent_all", "chunked", "transport")
-
-    def __init__(self, ex: Exchange, up: Upstream) -> None:
-        self.ex = ex
-        self.up = up
-        self.conn: UpstreamConn | None = None
-        self.transport: Any = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.started = time.monotonic()
-        self.done = False
-        self.keep_alive = False
-        self.sent_all = False
-        self.chunked = ex.req.chunked
-
-    def start(self) -> None:
-        up = self.up
-        up.inflight += 1
-        up.requests += 1
-        router = self.ex.router
-        self.timer = router.loop.call_later(router.per_try_timeout, self.ex.on_timeout, self)
-        conn = up.conns.acquire()
-        if conn is not None:
-            self.bind(conn)
-        else:
-            router.loop.create_task(up.conns.connect()).add_done_callback(self._connected)
-
-    def _connected(self, task: asyncio.Task[UpstreamConn]) -> None:
-        if task.cancelled():
-            exc: BaseException | None = TimeoutError()
-        else:
-            exc = task.exception()
-        if self.done:
-            if exc is None:  # the try was abandoned while connecting; keep the fresh connection
-                self.up.conns.release(task.result())
-            return
-        if exc is not None:
-            self.ex.on_error(self, "connect")
-        else:
-            self.bind(task.result())
-
-    def bind(self, conn: UpstreamConn) -> None:
-        req = self.ex.req
-        chunks = req.attach(self)
-        if chunks is None:
-            self.up.conns.release(conn)
-            self.ex.on_error(self, "noreplay")
-            return
-        conn.handler = self
-        self.conn = conn
-        t = self.transport = conn.transport
-        if chunks and not self.chunked and len(chunks) < 8:
-            t.write(b"".join((req.head, *chunks)))  # one segment for small requests
-        else:
-            t.write(req.head)
-            for c in chunks:
-                self.body(c)
-        if req.body_done:
-            self.body_end()
-        if self.ex.paused_client and t is not None:
-            t.pause_reading()
-
-    # request body, called by Request.feed -------------------------------------------------
-    def body(self, chunk: bytes) -> None:
-        t = self.transport
-        if self.chunked:
-            t.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
-        else:
-            t.write(chunk)
-
-    def body_end(self) -> None:
-        if self.chunked:
-            self.transport.write(b"0\r\n\r\n")
-        self.sent_all = True
-
-    # upstream events, called by UpstreamConn ----------------------------------------------
-    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
-        self.keep_alive = keep_alive
-        self.ex.on_headers(self, status, headers)
-
-    def on_up_body(self, chunk: bytes) -> None:
-        self.ex.on_body(self, chunk)
-
-    def on_up_complete(self) -> None:
-        self.ex.on_complete(self)
-
-    def on_up_error(self, kind: str) -> None:
-        self.ex.on_error(self, kind)
-
-    def on_up_upgrade(self, rest: bytes) -> None:
-        self.ex.on_upgrade(self, rest)
-
-    def on_up_flush(self) -> None:
-        self.ex.flush_head()
-
-    def on_up_pause(self, paused: bool) -> None:
-        self.ex.down.set_pause(P_UPSTREAM, paused)
-
-    def finish(self, reuse: bool) -> None:
-        """Release everything this try holds; a connection is reused only if both messages ended."""
-        if self.done:
-            return
-        self.done = True
-        if self.timer is not None:
-            self.timer.cancel()
-        req = self.ex.req
-        if req.sink is self:
-            req.sink = None
-            self.ex.down.set_pause(P_UPSTREAM, False)
-        up = self.up
-        up.inflight -= 1
-        conn = self.conn
-        if conn is not None:
-            if reuse and self.sent_all and self.keep_alive:
-                up.conns.release(conn)
-            else:
-                conn.close()
-        if up.queue.waiters:
-            self.ex.router.slot_freed(up)
-
-
-class Exchange:
+class Exchange(ResponseWriter):
     __slots__ = (
-        "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished", "mode",
-        "chunk_out", "keep", "status", "hedged", "paused_client", "upstream", "t_headers", "head_buf",
+        "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished", "hedged",
+        "paused_client", "upstream",
     )
 
     def __init__(self, router: Router, down: Downstream, req: Request) -> None:
@@ -164,14 +39,10 @@ class Exchange:
         self.retries = 0
         self.winner: Attempt | None = None
         self.finished = False
-        self.chunk_out = False
-        self.keep = False
-        self.status = 0
         self.hedged = False
         self.paused_client = False
         self.upstream = ""
-        self.t_headers = 0.0
-        self.head_buf: bytes | None = None
+        self.init_response()
 
     def start(self) -> None:
         self.router.budget.active += 1
@@ -308,80 +179,16 @@ class Exchange:
         up.count_status(status)
         self.status = status
         self.t_headers = now
-        req = self.req
-        parts = [status_line(status)]
-        mode = EOF
-        for name, value in headers:
-            ln = name.lower()
-            if ln in HOP_BY_HOP:
-                if ln == b"transfer-encoding":
-                    mode = CHUNKED
-                elif status == 101 and ln in _UPGRADE_KEEP:
-                    parts += (name, b": ", value, b"\r\n")
-                continue
-            if ln == b"content-length":
-                mode = LENGTH
-            parts += (name, b": ", value, b"\r\n")
-        keep = req.keep_alive and not router.shutting_down
-        if req.method == b"HEAD" or status < 200 or status in (204, 304):
-            mode = NOBODY
-        elif mode != LENGTH:
-            if req.http11:
-                parts.append(b"Transfer-Encoding: chunked\r\n")
-                self.chunk_out = True
-            else:
-                keep = False
-        self.mode = mode
-        self.keep = keep
-        if status == 101:
-            pass
-        elif not keep:
-            parts.append(b"Connection: close\r\n")
-        elif not req.http11:
-            parts.append(b"Connection: keep-alive\r\n")
-        parts.append(b"\r\n")
-        # Held until the end of this read so head and a small body leave in one segment; flushed by
-        # flush_head() after every upstream read, so a streaming (SSE) head is never delayed.
-        self.head_buf = b"".join(parts)
-        if req.method == b"HEAD" and status >= 200:
+        self.start_response(status, headers)
+        if self.req.method == b"HEAD" and status >= 200:
             a.conn.head_done()  # type: ignore[union-attr]
             self.on_complete(a)
-
-    def on_body(self, a: Attempt, chunk: bytes) -> None:
-        if a is not self.winner or self.finished:
-            return
-        down = self.down
-        head = self.head_buf
-        if head is not None:
-            self.head_buf = None
-            if self.chunk_out:
-                down.transport.writelines((head, b"%x\r\n" % len(chunk), chunk, b"\r\n"))
-            elif len(chunk) <= 16384:
-                down.transport.write(head + chunk)
-            else:
-                down.transport.writelines((head, chunk))
-        elif self.chunk_out:
-            down.transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
-        else:
-            down.transport.write(chunk)
-        down.last_active = self.router.now
-
-    def flush_head(self) -> None:
-        head = self.head_buf
-        if head is not None:
-            self.head_buf = None
-            self.down.write(head)
 
     def on_complete(self, a: Attempt) -> None:
         if a is not self.winner or self.finished:
             a.finish(False)
             return
-        head = self.head_buf
-        if head is not None:
-            self.head_buf = None
-            self.down.write(head + b"0\r\n\r\n" if self.chunk_out else head)
-        elif self.chunk_out:
-            self.down.write(b"0\r\n\r\n")
+        self.write_end()
         a.finish(a.keep_alive and self.mode != EOF)
         self.end(self.keep)
 

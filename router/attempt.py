@@ -1,0 +1,143 @@
+"""One try of a request on one upstream connection.
+
+An ``Attempt`` gets a connection (pooled or new), sends the request head and body (replayed from the
+request's buffer on a retry), relays the upstream's events to its ``Exchange`` and, when finished,
+returns the connection to the pool only if both messages ended cleanly. It makes no decision of its
+own: retries, hedging and the response belong to the exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from .server import P_UPSTREAM
+
+if TYPE_CHECKING:
+    from .connpool import UpstreamConn
+    from .exchange import Exchange
+    from .upstream import Upstream
+
+
+class Attempt:
+    """One try of a request on one upstream."""
+
+    __slots__ = ("ex", "up", "conn", "timer", "started", "done", "keep_alive", "sent_all", "chunked", "transport")
+
+    def __init__(self, ex: Exchange, up: Upstream) -> None:
+        self.ex = ex
+        self.up = up
+        self.conn: UpstreamConn | None = None
+        self.transport: Any = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.started = time.monotonic()
+        self.done = False
+        self.keep_alive = False
+        self.sent_all = False
+        self.chunked = ex.req.chunked
+
+    def start(self) -> None:
+        up = self.up
+        up.inflight += 1
+        up.requests += 1
+        router = self.ex.router
+        self.timer = router.loop.call_later(router.per_try_timeout, self.ex.on_timeout, self)
+        conn = up.conns.acquire()
+        if conn is not None:
+            self.bind(conn)
+        else:
+            router.loop.create_task(up.conns.connect()).add_done_callback(self._connected)
+
+    def _connected(self, task: asyncio.Task[UpstreamConn]) -> None:
+        if task.cancelled():
+            exc: BaseException | None = TimeoutError()
+        else:
+            exc = task.exception()
+        if self.done:
+            if exc is None:  # the try was abandoned while connecting; keep the fresh connection
+                self.up.conns.release(task.result())
+            return
+        if exc is not None:
+            self.ex.on_error(self, "connect")
+        else:
+            self.bind(task.result())
+
+    def bind(self, conn: UpstreamConn) -> None:
+        req = self.ex.req
+        chunks = req.attach(self)
+        if chunks is None:
+            self.up.conns.release(conn)
+            self.ex.on_error(self, "noreplay")
+            return
+        conn.handler = self
+        self.conn = conn
+        t = self.transport = conn.transport
+        if chunks and not self.chunked and len(chunks) < 8:
+            t.write(b"".join((req.head, *chunks)))  # one segment for small requests
+        else:
+            t.write(req.head)
+            for c in chunks:
+                self.body(c)
+        if req.body_done:
+            self.body_end()
+        if self.ex.paused_client and t is not None:
+            t.pause_reading()
+
+    # request body, called by Request.feed -------------------------------------------------
+    def body(self, chunk: bytes) -> None:
+        t = self.transport
+        if self.chunked:
+            t.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+        else:
+            t.write(chunk)
+
+    def body_end(self) -> None:
+        if self.chunked:
+            self.transport.write(b"0\r\n\r\n")
+        self.sent_all = True
+
+    # upstream events, called by UpstreamConn ----------------------------------------------
+    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
+        self.keep_alive = keep_alive
+        self.ex.on_headers(self, status, headers)
+
+    def on_up_body(self, chunk: bytes) -> None:
+        self.ex.on_body(self, chunk)
+
+    def on_up_complete(self) -> None:
+        self.ex.on_complete(self)
+
+    def on_up_error(self, kind: str) -> None:
+        self.ex.on_error(self, kind)
+
+    def on_up_upgrade(self, rest: bytes) -> None:
+        self.ex.on_upgrade(self, rest)
+
+    def on_up_flush(self) -> None:
+        self.ex.flush_head()
+
+    def on_up_pause(self, paused: bool) -> None:
+        self.ex.down.set_pause(P_UPSTREAM, paused)
+
+    def finish(self, reuse: bool) -> None:
+        """Release everything this try holds; a connection is reused only if both messages ended."""
+        if self.done:
+            return
+        self.done = True
+        if self.timer is not None:
+            self.timer.cancel()
+        req = self.ex.req
+        if req.sink is self:
+            req.sink = None
+            self.ex.down.set_pause(P_UPSTREAM, False)
+        up = self.up
+        up.inflight -= 1
+        conn = self.conn
+        if conn is not None:
+            if reuse and self.sent_all and self.keep_alive:
+                up.conns.release(conn)
+            else:
+                conn.close()
+        if up.queue.waiters:
+            self.ex.router.slot_freed(up)

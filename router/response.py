@@ -1,0 +1,113 @@
+"""Writing the winning try's response to the client: head rewriting, body framing, end of message.
+
+``ResponseWriter`` is the response half of an ``Exchange`` (a mixin, so the hot path stays plain
+attribute access and method calls on one object). It removes hop-by-hop headers, re-frames the body
+(``Content-Length`` passed through, anything else re-chunked for HTTP/1.1 clients or close-delimited
+for HTTP/1.0), and holds the head until the end of the current upstream read so that head and a
+small body leave in one segment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .headers import HOP_BY_HOP, status_line
+
+if TYPE_CHECKING:
+    from .app import Router
+    from .server import Downstream, Request
+
+# How the response body is delimited on the upstream side.
+LENGTH, CHUNKED, EOF, NOBODY = 0, 1, 2, 3
+_UPGRADE_KEEP = frozenset({b"upgrade", b"connection"})
+
+
+class ResponseWriter:
+    __slots__ = ("mode", "chunk_out", "keep", "status", "t_headers", "head_buf")
+
+    router: Router
+    down: Downstream
+    req: Request
+    winner: Any
+    finished: bool
+
+    def init_response(self) -> None:
+        self.mode = EOF
+        self.chunk_out = False
+        self.keep = False
+        self.status = 0
+        self.t_headers = 0.0
+        self.head_buf: bytes | None = None
+
+    def start_response(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        """Build the client's response head from the upstream's; it is sent by the first body write
+        or by ``flush_head`` at the end of the upstream read."""
+        req = self.req
+        parts = [status_line(status)]
+        mode = EOF
+        for name, value in headers:
+            ln = name.lower()
+            if ln in HOP_BY_HOP:
+                if ln == b"transfer-encoding":
+                    mode = CHUNKED
+                elif status == 101 and ln in _UPGRADE_KEEP:
+                    parts += (name, b": ", value, b"\r\n")
+                continue
+            if ln == b"content-length":
+                mode = LENGTH
+            parts += (name, b": ", value, b"\r\n")
+        keep = req.keep_alive and not self.router.shutting_down
+        if req.method == b"HEAD" or status < 200 or status in (204, 304):
+            mode = NOBODY
+        elif mode != LENGTH:
+            if req.http11:
+                parts.append(b"Transfer-Encoding: chunked\r\n")
+                self.chunk_out = True
+            else:
+                keep = False
+        self.mode = mode
+        self.keep = keep
+        if status == 101:
+            pass
+        elif not keep:
+            parts.append(b"Connection: close\r\n")
+        elif not req.http11:
+            parts.append(b"Connection: keep-alive\r\n")
+        parts.append(b"\r\n")
+        # Held until the end of this read so head and a small body leave in one segment; flushed by
+        # flush_head() after every upstream read, so a streaming (SSE) head is never delayed.
+        self.head_buf = b"".join(parts)
+
+    def on_body(self, a: Any, chunk: bytes) -> None:
+        if a is not self.winner or self.finished:
+            return
+        down = self.down
+        head = self.head_buf
+        if head is not None:
+            self.head_buf = None
+            if self.chunk_out:
+                down.transport.writelines((head, b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+            elif len(chunk) <= 16384:
+                down.transport.write(head + chunk)
+            else:
+                down.transport.writelines((head, chunk))
+        elif self.chunk_out:
+            down.transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+        else:
+            down.transport.write(chunk)
+        down.last_active = self.router.now
+
+    def flush_head(self) -> None:
+        head = self.head_buf
+        if head is not None:
+            self.head_buf = None
+            self.down.write(head)
+
+    def write_end(self) -> None:
+        """The upstream message ended: send what is held and the last chunk."""
+        head = self.head_buf
+        if head is not None:
+            self.head_buf = None
+            self.down.write(head + b"0\r\n\r\n" if self.chunk_out else head)
+        elif self.chunk_out:
+            self.down.write(b"0\r\n\r\n")
