@@ -18,7 +18,7 @@ from shared.http.pagination import PageRequest, encode_cursor, pagination
 @dataclass(frozen=True)
 class Page:
     total: int
-    rows: msgspec.Raw
+    rows: msgspec.Raw | list[Any]
     next_cursor: str | None
     page: PageRequest
 
