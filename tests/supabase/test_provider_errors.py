@@ -194,3 +194,35 @@ async def test_refused_api_key_is_unavailable_not_bad_credentials(gotrue, standi
         assert err.value.status == 503
     finally:
         await provider.aclose()
+
+
+def test_import_is_lazy():
+    """Importing the provider module costs no supabase import; the first auth call pays it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, shared.auth.supabase; "
+        "assert 'supabase_auth' not in sys.modules and 'supabase' not in sys.modules, sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_one_provider_serves_several_event_loops(gotrue, standin_settings):
+    """Lambda (Mangum) and tests may run more than one loop per process: each gets its own pool."""
+    import asyncio
+
+    provider = SupabaseAuthProvider(standin_settings)
+    email, password = unique_email("loops"), "long-enough-pass"
+
+    async def sign_in_once(create: bool) -> str:
+        try:
+            if create:
+                await provider.create_user(email, password, None)
+            return (await provider.sign_in(email, password)).user_id
+        finally:
+            await provider.aclose()
+
+    first = asyncio.run(sign_in_once(True))
+    assert asyncio.run(sign_in_once(False)) == first
+    assert gotrue.user_by_email(email).id == first
