@@ -51,6 +51,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "user_unbanned": {"ru": "Пользователь разблокирован", "en": "User unbanned"},
     "field_required": {"ru": "Обязательное поле", "en": "This field is required"},
     "field_invalid": {"ru": "Некорректное значение", "en": "Invalid value"},
+    "in_use": {"ru": "Запись используется и не может быть удалена", "en": "The entry is in use and cannot be deleted"},
+    "name_taken": {"ru": "Такое название уже существует", "en": "This name already exists"},
+    "slug_taken": {"ru": "Такой адрес (slug) уже занят", "en": "This slug is already taken"},
+    "download_quota": {
+        "ru": "Достигнут дневной лимит скачиваний", "en": "The daily download limit has been reached",
+    },
     "interior_created": {
         "ru": "Интерьер создан и отправлен на модерацию", "en": "Interior created, awaiting moderation"
     },
