@@ -13,13 +13,11 @@ Results are cached per process for a few seconds (dashboards poll; a cache miss 
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.community.cache import TTLCache
 from shared.config import get_settings
 from shared.http.errors import ApiError, FieldError
 
@@ -68,46 +66,7 @@ def year_window(year: int) -> tuple[datetime, datetime]:
     return local_midnight(date(year, 1, 1)), local_midnight(date(year + 1, 1, 1))
 
 
-class TTLCache:
-    """Per-process results for a few seconds; concurrent misses for one key run the query once."""
-
-    def __init__(self, ttl: float | None = None, max_entries: int = 2000) -> None:
-        self._ttl = ttl
-        self.max_entries = max_entries
-        self.values: dict[Any, tuple[float, Any]] = {}
-        self.locks: dict[Any, asyncio.Lock] = {}
-
-    @property
-    def ttl(self) -> float:
-        if self._ttl is None:
-            raw = get_settings().raw.get("STATS_CACHE_TTL_S", "")
-            self._ttl = float(raw) if raw else CACHE_TTL_S
-        return self._ttl
-
-    async def get(self, key: Any, compute: Any) -> Any:
-        if self.ttl <= 0:
-            return await compute()
-        hit = self.values.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        lock = self.locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            hit = self.values.get(key)
-            if hit and hit[0] > time.monotonic():
-                return hit[1]
-            value = await compute()
-            if len(self.values) >= self.max_entries:
-                self.values.clear()
-                self.locks = {key: lock}
-            self.values[key] = (time.monotonic() + self.ttl, value)
-            return value
-
-    def clear(self) -> None:
-        self.values.clear()
-        self._ttl = None
-
-
-cache = TTLCache()
+cache = TTLCache(env_name="STATS_CACHE_TTL_S", default_ttl=CACHE_TTL_S)
 
 
 # Event sources: (FROM ... WHERE fragment, time column). `%(brand)s` scopes to a brand's models

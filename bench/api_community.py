@@ -1,0 +1,179 @@
+"""Benchmark: community reads through one uvicorn worker, on the seeded data set.
+
+    .venv/bin/python bench/api_community.py [--duration 8] [--concurrency 16] [--interiors 20000]
+
+Uses the embedded PostgreSQL under `.data/bench-pg` (DATA_DIR), the same one `bench/api.py` seeds with
+100,000 models; adds the community seed (`scripts/seed/community.py`: 200 designers, 20,000
+interiors, pins, likes, 100,000 downloads over a year) when it is missing. Starts
+`python -m functions` as one worker, signs up an account and promotes it to admin (statistics need
+one), then measures each scenario with wrk (`-H` for the token): req/s, p50, p99.
+
+The statistics route caches each answer for STATS_CACHE_TTL_S (10 s) per process; it is measured
+both ways: with the cache (what a dashboard poll costs) and with STATS_CACHE_TTL_S=0 (every request
+runs the SQL).
+
+Written beside bench/api.py (the catalogue's), which was not committed yet and sends no headers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATA_DIR", str(ROOT / ".data" / "bench-pg"))
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+SCENARIOS: list[tuple[str, str, bool]] = [  # (name, path, needs the admin token)
+    ("interiors first page", "/api/interiors?limit=16", False),
+    ("interiors by likes", "/api/interiors?limit=16&orderBy=likes", False),
+    ("interiors deep cursor", "/api/interiors?limit=16&cursor={deep_cursor}", False),
+    ("interior detail", "/api/interiors/{slug}", False),
+    ("statistics/models", "/api/statistics/models", True),
+]
+_WRK_LAT = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={  # noqa: S310 - loopback
+        "content-type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
+def start_server(port: int, db_url: str, **extra_env: str) -> subprocess.Popen:
+    env = {**os.environ, "DB_URL": db_url, "DB_POOL_MAX": "16", "DB_POOL_MIN": "16", "LOG_LEVEL": "WARNING",
+           **extra_env}
+    proc = subprocess.Popen([sys.executable, "-m", "functions", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            call(f"http://127.0.0.1:{port}/health")
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(proc.stderr.read().decode() if proc.stderr else "server exited") from None
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def wrk(url: str, duration: float, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
+    args = ["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"non-2xx answers from {url}:\n{out}")
+    lat = {m.group(1): float(m.group(2)) * _UNITS[m.group(3)] for m in _WRK_LAT.finditer(out)}
+    return {"rps": float(_WRK_RPS.search(out).group(1)), "p50": lat["50"], "p99": lat["99"]}
+
+
+def admin_token(base: str, db_url: str) -> str:
+    import psycopg
+
+    email = f"bench-admin-{uuid.uuid4().hex[:8]}@example.com"
+    signup = call(f"{base}/api/auth/signup", "POST",
+                  {"full_name": "Bench Admin", "email": email, "password": "bench-password-1"})
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE profiles SET role_id = 1 WHERE id = %s", (signup["data"]["user"]["id"],))
+    return signup["data"]["token"]["accessToken"]
+
+
+def context(base: str) -> dict[str, str]:
+    page = call(f"{base}/api/interiors?limit=16&page=900")["data"]
+    cursor = page["pagination"]["next_cursor"]
+    return {"deep_cursor": cursor, "slug": page["interiors"][0]["slug"]}
+
+
+async def seed(interiors: int) -> None:
+    from scripts.seed.community import seed_community
+    from shared.db.pool import close_pools
+
+    try:
+        await seed_community(designers=200, interiors=interiors)
+    finally:
+        await close_pools()
+
+
+def run_scenarios(base: str, token: str, names: list[str], duration: float, concurrency: int,
+                  values: dict[str, str]) -> list[tuple[str, dict[str, float]]]:
+    out = []
+    for name, template, needs_admin in SCENARIOS:
+        if name not in names:
+            continue
+        path = template.format(**values)
+        headers = {"Authorization": f"Bearer {token}"} if needs_admin else {}
+        call(base + path, headers=headers)  # warm: plans, caches, pool
+        out.append((name, wrk(base + path, duration, concurrency, headers)))
+        print(f"  done: {name}", flush=True)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--interiors", type=int, default=20_000)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    from shared.config import get_settings
+    from shared.db.pool import database_url
+    from shared.migrate import apply_migrations
+
+    db_url = database_url(get_settings())
+    apply_migrations(db_url)
+    asyncio.run(seed(args.interiors))
+    with __import__("psycopg").connect(db_url, autocommit=True) as conn:
+        counts = conn.execute("SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM interiors),"
+                              " (SELECT count(*) FROM downloads)").fetchone()
+
+    rows: list[tuple[str, dict[str, float]]] = []
+    for label, env, names in (
+        ("", {}, [s[0] for s in SCENARIOS]),
+        (" (no cache)", {"STATS_CACHE_TTL_S": "0"}, ["statistics/models"]),
+    ):
+        port = free_port()
+        server = start_server(port, db_url, **env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            token = admin_token(base, db_url)
+            values = context(base)
+            rows += [(name + label, r) for name, r in
+                     run_scenarios(base, token, names, args.duration, args.concurrency, values)]
+        finally:
+            server.terminate()
+            server.wait(10)
+
+    print(f"\n{counts[0]:,} models, {counts[1]:,} interiors, {counts[2]:,} downloads; concurrency "
+          f"{args.concurrency}, {args.duration:.0f}s each, one uvicorn worker, {os.cpu_count()} CPUs")
+    print(f"{'scenario':<32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, r in rows:
+        print(f"{name:<32} {r['rps']:>8.0f} {r['p50']:>8.2f} {r['p99']:>8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
