@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -60,6 +61,8 @@ async def _worker(cfg: Config, path: str | None, cli: dict[str, Any], ops_path: 
     router.log_event("listening", listen=f"{cfg.listen_host}:{cfg.listen_port}",
                      upstreams=list(router.balancer.upstreams))
     router.access.flush()
+    # Start-up objects (config, modules, pools) never die: keep them out of every future GC pass.
+    gc.freeze()
     await stop.wait()
     await router.shutdown()
 

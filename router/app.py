@@ -65,6 +65,13 @@ class Router:
         self.max_body_bytes = lim.max_body_bytes
         self.max_replay = rc.max_replay_body
         self.per_try_timeout = rc.per_try_timeout
+        # A per-try timeout at or beyond the total deadline can never fire first: no check at all.
+        # With hedging it starts a race, so it gets a precise timer per try; without, it only
+        # fails the try, and the sweeper's 100 ms granularity (as for the total deadline) is enough
+        # and saves arming and cancelling a timer on every request.
+        per_try = rc.per_try_timeout < t.request
+        self.try_timer = per_try and rc.hedge
+        self.try_sweep = per_try and not rc.hedge
         self.max_conc = lim.upstream_max_concurrency
         self.retry_on = frozenset(rc.retry_on)
         self.ewma_decay = cfg.balancing.ewma_decay
@@ -263,8 +270,11 @@ class Router:
             try:
                 for down in list(self.conns):
                     ex = down.exchange
-                    if ex is not None and ex.winner is None and now - ex.req.start > t.request:
-                        ex.deadline()
+                    if ex is not None and ex.winner is None:
+                        if now - ex.req.start > t.request:
+                            ex.deadline()
+                        elif self.try_sweep and ex.attempts:
+                            ex.sweep_tries(now, self.per_try_timeout)
                     down.sweep(now, t)
                 if int(now * 10) % 10 == 0:
                     for up in self.balancer.upstreams.values():

@@ -42,7 +42,8 @@ class Attempt:
         up.inflight += 1
         up.requests += 1
         router = self.ex.router
-        self.timer = router.loop.call_later(router.per_try_timeout, self.ex.on_timeout, self)
+        if router.try_timer:  # hedging needs the exact moment; otherwise the sweeper checks tries
+            self.timer = router.loop.call_later(router.per_try_timeout, self.ex.on_timeout, self)
         conn = up.conns.acquire()
         if conn is not None:
             self.bind(conn)
@@ -141,3 +142,6 @@ class Attempt:
                 conn.close()
         if up.queue.waiters:
             self.ex.router.slot_freed(up)
+        # Nothing calls into a finished try's exchange; dropping the link breaks the exchange <-> try
+        # cycle so both are freed by reference counting instead of piling up for the cyclic GC.
+        self.ex = None  # type: ignore[assignment]

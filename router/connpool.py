@@ -34,7 +34,7 @@ class UpstreamConn(asyncio.Protocol):
 
     __slots__ = (
         "pool", "transport", "handler", "parser", "headers", "closed", "idle_since", "tunnel",
-        "reset_parser", "interim", "served",
+        "reset_parser", "interim", "served", "data", "fresh", "in_msg", "raw_head",
     )
 
     def __init__(self, pool: ConnPool) -> None:
@@ -49,6 +49,10 @@ class UpstreamConn(asyncio.Protocol):
         self.reset_parser = False
         self.interim = False
         self.served = 0
+        self.data = b""  # the read being parsed
+        self.fresh = False  # no message has begun yet in ``data``, and none was in progress before it
+        self.in_msg = False
+        self.raw_head: bytes | None = None
 
     # asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
@@ -66,6 +70,8 @@ class UpstreamConn(asyncio.Protocol):
         if handler is None:  # bytes on an idle connection: protocol violation, never reuse it
             self.close()
             return
+        self.data = data
+        self.fresh = not self.in_msg
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -76,8 +82,10 @@ class UpstreamConn(asyncio.Protocol):
             if h is not None:
                 h.on_up_error("protocol")
             return
+        self.data = b""
         if self.reset_parser:
             self.reset_parser = False
+            self.in_msg = False
             self.parser = httptools.HttpResponseParser(self)
         h = self.handler
         if h is not None:
@@ -104,6 +112,7 @@ class UpstreamConn(asyncio.Protocol):
     # httptools callbacks -----------------------------------------------------------------
     def on_message_begin(self) -> None:
         self.headers = []
+        self.in_msg = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
@@ -113,14 +122,18 @@ class UpstreamConn(asyncio.Protocol):
         if 100 <= status < 200:
             # 1xx are interim; 101 is followed by the tunnel (HttpParserUpgrade), not a message end
             self.interim = True
+            self.fresh = False  # the final response follows in this read, not at its start
             if status != 101:
                 return
+        self.raw_head = self._raw_head() if self.fresh else None
+        self.fresh = False
         self.handler.on_up_headers(status, self.headers, self.parser.should_keep_alive())
 
     def on_body(self, chunk: bytes) -> None:
         self.handler.on_up_body(chunk)
 
     def on_message_complete(self) -> None:
+        self.in_msg = False
         if self.interim:
             self.interim = False
             return
@@ -129,6 +142,21 @@ class UpstreamConn(asyncio.Protocol):
             h.on_up_complete()
 
     # helpers -----------------------------------------------------------------------------
+    def _raw_head(self) -> bytes | None:
+        """The response head exactly as received, when this message starts the current read and
+        its head is whole in it (the usual case), so it can be forwarded without being rebuilt.
+        Only a plain HTTP/1.1 head qualifies: CRLF line ends and one line per parsed header (no
+        bare LF, no obsolete line folding), so the first blank line really is the head's end."""
+        data = self.data
+        end = data.find(b"\r\n\r\n")
+        if end < 0 or not data.startswith(b"HTTP/1.1 "):
+            return None
+        raw = data[:end + 4]
+        crlf = raw.count(b"\r\n")
+        if crlf != len(self.headers) + 2 or raw.count(b"\n") != crlf:
+            return None
+        return raw
+
     def head_done(self) -> None:
         """A HEAD response has no body even with Content-Length; llhttp cannot be told so, so the
         parser is replaced once the headers have been read."""

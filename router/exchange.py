@@ -4,8 +4,9 @@ An ``Exchange`` owns the client side of a request and decides what happens next:
 try goes to, whether a failed try is retried or hedged, which try wins, and how the exchange ends.
 Each try is an ``Attempt`` (``attempt.py``); writing the winner's response to the client is the
 ``ResponseWriter`` half (``response.py``); the retry rules themselves live in ``retry.py``.
-Everything is driven by protocol callbacks; the only timers are the per-try timeout and the retry
-backoff (the total deadline and idle timeouts are checked by the router's sweeper).
+Everything is driven by protocol callbacks; the only timers are the retry backoff and, with hedging
+on, the per-try timeout (the total deadline, idle timeouts and the per-try timeout without hedging
+are checked by the router's sweeper every 100 ms).
 """
 
 from __future__ import annotations
@@ -142,6 +143,12 @@ class Exchange(ResponseWriter):
                 return
         self.on_error(a, "timeout")
 
+    def sweep_tries(self, now: float, per_try: float) -> None:
+        """Per-try timeout without hedging, checked by the router's sweeper."""
+        late = [a for a in self.attempts if not a.done and now - a.started > per_try]
+        for a in late:
+            self.on_timeout(a)
+
     def deadline(self) -> None:
         """Total request time ran out before any response header arrived (router sweeper)."""
         if self.winner is None and not self.finished:
@@ -179,7 +186,7 @@ class Exchange(ResponseWriter):
         up.count_status(status)
         self.status = status
         self.t_headers = now
-        self.start_response(status, headers)
+        self.start_response(status, headers, a.conn.raw_head)  # type: ignore[union-attr]
         if self.req.method == b"HEAD" and status >= 200:
             a.conn.head_done()  # type: ignore[union-attr]
             self.on_complete(a)

@@ -16,15 +16,19 @@ FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-
                         b"forwarded", b"x-real-ip"})
 
 _SANE_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
-_PREFIX = os.urandom(6).hex()
+_PREFIX = os.urandom(6).hex().encode()
 _counter = 0
 
 
-def new_request_id() -> str:
+def new_request_id_bytes() -> bytes:
     """Unique per process without a syscall or uuid4 per request: random prefix + counter."""
     global _counter
     _counter += 1
-    return f"{_PREFIX}{_counter:010x}"
+    return b"%s%010x" % (_PREFIX, _counter)
+
+
+def new_request_id() -> str:
+    return new_request_id_bytes().decode()
 
 
 def sane_request_id(value: bytes | None) -> bool:

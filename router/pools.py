@@ -123,7 +123,6 @@ class Balancer:
 
     def _pick(self, level: Level, now: float, key: bytes | None, exclude: list[Upstream] | None,
               max_conc: int) -> Upstream | None:
-        ss = self.cfg.slow_start
         cands: list[Upstream] = []
         weights: list[float] = []
         usable = avail = 0
@@ -131,15 +130,18 @@ class Balancer:
             if up.draining or up.removed:
                 continue
             usable += 1
-            if not (up.active_healthy and up.ejected_until <= now):
+            if not up.active_healthy or up.ejected_until > now:
                 continue
             avail += 1
             if exclude and up in exclude:
                 continue
             cands.append(up)
-            weights.append(up.weight * (up.slow_start_factor(now, ss.window, ss.min_factor)
-                                        if up.slow_start_at else 1.0))
-        if avail * 100 < self.cfg.outlier.panic_threshold * usable:
+            if up.slow_start_at:
+                ss = self.cfg.slow_start
+                weights.append(up.weight * up.slow_start_factor(now, ss.window, ss.min_factor))
+            else:
+                weights.append(up.weight)
+        if avail < usable and avail * 100 < self.cfg.outlier.panic_threshold * usable:
             # Panic: too few healthy hosts, spread over every non-draining host instead.
             cands = [u for u in level.hosts if not u.draining and not u.removed
                      and not (exclude and u in exclude)]
@@ -147,10 +149,13 @@ class Balancer:
         if not cands:
             return None
         if len(cands) > 1:
-            free = [i for i, u in enumerate(cands) if u.inflight < max_conc]
-            if 0 < len(free) < len(cands):
-                cands = [cands[i] for i in free]
-                weights = [weights[i] for i in free]
+            for u in cands:
+                if u.inflight >= max_conc:  # some host is full: prefer those with room
+                    free = [i for i, u in enumerate(cands) if u.inflight < max_conc]
+                    if free:
+                        cands = [cands[i] for i in free]
+                        weights = [weights[i] for i in free]
+                    break
         return level.policy.choose(cands, weights, key)
 
     def snapshot_levels(self, now: float) -> list[dict[str, object]]:

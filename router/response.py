@@ -39,9 +39,31 @@ class ResponseWriter:
         self.t_headers = 0.0
         self.head_buf: bytes | None = None
 
-    def start_response(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
-        """Build the client's response head from the upstream's; it is sent by the first body write
-        or by ``flush_head`` at the end of the upstream read."""
+    def start_response(self, status: int, headers: list[tuple[bytes, bytes]], raw: bytes | None) -> None:
+        """Set the client's response head: the upstream's own bytes (``raw``, when the connection
+        could capture them) if nothing in it needs changing, else rebuilt. It is sent by the first
+        body write or by ``flush_head`` at the end of the upstream read."""
+        if raw is not None and status >= 200:
+            req = self.req
+            if req.http11 and req.keep_alive and not self.router.shutting_down:
+                mode = EOF
+                for name, _ in headers:
+                    ln = name.lower()
+                    if ln in HOP_BY_HOP:
+                        break
+                    if ln == b"content-length":
+                        mode = LENGTH
+                else:
+                    if req.method == b"HEAD" or status in (204, 304):
+                        mode = NOBODY
+                    if mode != EOF:  # framed by Content-Length or bodiless: nothing to add or drop
+                        self.mode = mode
+                        self.keep = True
+                        self.head_buf = raw
+                        return
+        self.build_head(status, headers)
+
+    def build_head(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         req = self.req
         parts = [status_line(status)]
         mode = EOF

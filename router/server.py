@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httptools
 
 from .errors import error_response
-from .headers import FORWARDING, HOP_BY_HOP, new_request_id, sane_request_id
+from .headers import FORWARDING, HOP_BY_HOP, new_request_id, new_request_id_bytes, sane_request_id
 from .retry import IDEMPOTENT
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class Request:
     ``pending``; ``replay`` keeps a copy while the body is small enough to resend on a retry."""
 
     __slots__ = (
-        "method", "url", "http11", "keep_alive", "upgrade", "upgrade_hdr", "request_id", "client_ip", "head",
+        "method", "url", "http11", "keep_alive", "upgrade", "upgrade_hdr", "rid", "client_ip", "head",
         "chunked", "content_length", "idempotent", "hash_key", "pending", "pending_bytes", "replay",
         "consumed", "body_bytes", "body_done", "sink", "start", "down", "max_replay", "host",
     )
@@ -54,6 +54,11 @@ class Request:
         self.body_done = False
         self.sink: Any = None
         self.hash_key: bytes | None = None
+
+    @property
+    def request_id(self) -> str:
+        """Decoded only when needed (errors, sampled log lines); the hot path keeps bytes."""
+        return self.rid.decode()
 
     def has_body(self) -> bool:
         return self.chunked or self.content_length > 0
@@ -242,11 +247,9 @@ class Downstream(asyncio.Protocol):
         req.content_length = self.cl if self.cl > 0 else 0
         req.idempotent = self.idem or method in IDEMPOTENT
         rid = self.rid
-        if rid is not None and sane_request_id(rid):
-            req.request_id = rid.decode()
-        else:
-            req.request_id = rid = new_request_id()
-            rid = rid.encode()
+        if rid is None or not sane_request_id(rid):
+            rid = new_request_id_bytes()
+        req.rid = rid
         trusted = self.trusted
         req.client_ip = router.trusted.client_ip(self.peer, self.xff) if trusted else self.peer
         if router.hash_header:

@@ -67,3 +67,37 @@ def test_no_upstream_available_is_503(start_router) -> None:
     resp = httpx.get(r.url + "/hello", timeout=10)
     assert resp.status_code in (502, 503)
     assert resp.json()["reason"] in ("bad_gateway", "unavailable")
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data or not data.rstrip().endswith((b"hello from a", b"0")):
+            part = s.recv(65536)
+            if not part:
+                break
+            data += part
+        return data
+
+
+def test_response_head_passed_through_or_rebuilt(start_backend, start_router) -> None:
+    b = start_backend("a")
+    r = start_router([b.url])
+    # Plain HTTP/1.1 keep-alive with Content-Length: the upstream's head goes out as received
+    # (the test backend's reason phrase is "X").
+    out = _raw_exchange(r.port, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 X\r\n") and out.endswith(b"hello from a")
+    assert b"connection:" not in out.lower()
+    # The client wants the connection closed: the head is rebuilt to say so.
+    out = _raw_exchange(r.port, b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close\r\n" in out
+    # HTTP/1.0 client: rebuilt, and closed since it did not ask for keep-alive.
+    out = _raw_exchange(r.port, b"GET /hello HTTP/1.0\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close\r\n" in out
+    # Upstream chunked (hop-by-hop Transfer-Encoding): re-framed by the router.
+    out = _raw_exchange(r.port, b"GET /sse?n=1&interval=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b"Transfer-Encoding: chunked\r\n" in out
+    assert out.rstrip().endswith(b"0")
