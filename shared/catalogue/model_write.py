@@ -21,7 +21,7 @@ from shared.catalogue.model_detail import model_detail
 from shared.catalogue.slugs import free_slug
 from shared.catalogue.text import clean_description
 from shared.catalogue.uploads import AttachedUpload, claim_upload
-from shared.db import fetch_all, fetch_one, transaction
+from shared.db import execute, fetch_all, fetch_one, transaction
 from shared.http.errors import ApiError, FieldError
 
 log = logging.getLogger("tridmo.models")
@@ -114,7 +114,7 @@ async def _archive(conn: Any, form: Any, upload_id: str | None, user: CurrentUse
     if stored is not None:
         return AttachedUpload(stored.key, stored.size, stored.filename or f"model.{stored.ext}", stored.ext)
     if upload_id:
-        return await claim_upload(conn, upload_id, user.id, is_admin=user.is_admin)
+        return await claim_upload(conn, upload_id, user.id)
     return None
 
 
@@ -348,5 +348,6 @@ async def delete_unused_file(key: str | None) -> None:
 
     try:
         await get_storage().delete("files", key)
+        await execute("DELETE FROM uploads WHERE object_key = %s AND status = 'attached'", (key,))
     except Exception:
         log.warning("could not delete an archive after commit", extra={"key": key})

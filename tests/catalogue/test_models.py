@@ -170,3 +170,39 @@ async def test_list_runs_a_bounded_number_of_statements(client, world):
         assert r.status_code == 200
         counts.append(counter[0])
     assert counts[0] == counts[1] == counts[2] <= 2
+
+
+async def test_create_and_replace_archive_from_direct_uploads(client, world, sql):
+    account = world["brands"][0]["account"]
+    archive = zip_bytes("direct.obj")
+
+    async def upload() -> str:
+        r = await client.post("/api/uploads", json={"kind": "model_archive", "filename": "direct.zip",
+                                                    "size": len(archive), "content_type": "application/zip"},
+                              headers=account.auth)
+        assert r.status_code in (200, 201), r.text
+        started = r.json()["data"]
+        put = await client.put(started["url"].replace("http://testserver", ""), content=archive,
+                               headers={"content-type": "application/zip"})
+        assert put.status_code in (200, 201, 204), put.text
+        done = await client.post(f"/api/uploads/{started['upload_id']}/complete", json={}, headers=account.auth)
+        assert done.status_code == 200, done.text
+        return started["upload_id"]
+
+    upload_id = await upload()
+    data = {"name": "Direct", "category_id": str(world["category_id"]), "upload_id": upload_id}
+    r = await client.post("/api/models", data=data, files={"cover": ("c.png", png_bytes(), "image/png")},
+                          headers=account.auth)
+    assert r.status_code == 201, r.text
+    model = r.json()["data"]["model"]
+    assert model["file"] == {"name": "direct.zip", "size": len(archive), "ext": "zip"}
+    r = await client.post("/api/models", data=data, files={"cover": ("c.png", png_bytes(), "image/png")},
+                          headers=account.auth)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "upload_id"  # already attached
+    second = await upload()
+    r = await client.put(f"/api/models/file/{model['id']}", json={"upload_id": second}, headers=account.auth)
+    assert r.status_code == 200, r.text
+    key = sql("SELECT file_key FROM models WHERE id = %s", (model["id"],))[0]["file_key"]
+    assert sql("SELECT id FROM uploads WHERE object_key = %s", (key,))[0]["id"] is not None
+    r = await client.put(f"/api/models/file/{model['id']}", json={"upload_id": "not-an-id"}, headers=account.auth)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "upload_id"
