@@ -103,6 +103,9 @@ class Attempt:
         self.keep_alive = keep_alive
         self.ex.on_headers(self, status, headers)
 
+    def on_up_continue(self) -> None:
+        self.ex.on_continue(self)
+
     def on_up_body(self, chunk: bytes) -> None:
         self.ex.on_body(self, chunk)
 

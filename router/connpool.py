@@ -21,6 +21,7 @@ class ConnHandler(Protocol):
     """What an in-flight try implements to receive upstream events."""
 
     def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None: ...
+    def on_up_continue(self) -> None: ...
     def on_up_body(self, chunk: bytes) -> None: ...
     def on_up_complete(self) -> None: ...
     def on_up_error(self, kind: str) -> None: ...
@@ -124,6 +125,8 @@ class UpstreamConn(asyncio.Protocol):
             self.interim = True
             self.fresh = False  # the final response follows in this read, not at its start
             if status != 101:
+                if status == 100:
+                    self.handler.on_up_continue()
                 return
         self.raw_head = self._raw_head() if self.fresh else None
         self.fresh = False

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class Exchange(ResponseWriter):
     __slots__ = (
         "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished", "hedged",
-        "paused_client", "upstream",
+        "paused_client", "upstream", "continued",
     )
 
     def __init__(self, router: Router, down: Downstream, req: Request) -> None:
@@ -43,6 +43,7 @@ class Exchange(ResponseWriter):
         self.hedged = False
         self.paused_client = False
         self.upstream = ""
+        self.continued = False
         self.init_response()
 
     def start(self) -> None:
@@ -158,6 +159,15 @@ class Exchange(ResponseWriter):
             self.local_error(504, "Upstream did not answer in time")
 
     # response path ------------------------------------------------------------------------
+    def on_continue(self, a: Attempt) -> None:
+        """An upstream's 100 Continue: passed on (once, however many tries) to an HTTP/1.1 client
+        still holding back its body for it. Other interim responses are dropped."""
+        if (a.done or self.finished or self.winner is not None or self.continued or not self.req.http11
+                or self.req.body_done):
+            return
+        self.continued = True
+        self.down.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def on_headers(self, a: Attempt, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         if a.done or self.finished:
             return

@@ -71,6 +71,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             q = {k: v[-1] for k, v in parse_qs(url.query).items()}
             path = url.path
             STATE["requests"] += 1
+            if headers.get("expect", "").lower() == "100-continue":
+                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                await writer.drain()
             if path == "/count":
                 await read_body(reader, headers)
                 STATE["count"] += 1

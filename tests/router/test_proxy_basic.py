@@ -101,3 +101,23 @@ def test_response_head_passed_through_or_rebuilt(start_backend, start_router) ->
     out = _raw_exchange(r.port, b"GET /sse?n=1&interval=0 HTTP/1.1\r\nHost: x\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b"Transfer-Encoding: chunked\r\n" in out
     assert out.rstrip().endswith(b"0")
+
+
+def test_100_continue_is_forwarded(start_backend, start_router) -> None:
+    import socket
+
+    b = start_backend("a")
+    r = start_router([b.url])
+    with socket.create_connection(("127.0.0.1", r.port), timeout=5) as s:
+        s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        s.settimeout(0.8)  # well before a client's own expect timeout (curl: 1 s) would send the body anyway
+        interim = s.recv(65536)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.settimeout(5)
+        s.sendall(b"hello")
+        data = b""
+        while not data.endswith(b"}"):
+            part = s.recv(65536)
+            assert part
+            data += part
+        assert data.startswith(b"HTTP/1.1 200") and data.endswith(b'{"bytes": 5}')
