@@ -174,11 +174,12 @@ async def update_password(request: Request, user: CurrentUser) -> Response:
     body = await parse_body(request, UpdatePassword)
     provider = get_provider()
     current = body.password or body.current_password or body.oldPassword
-    if provider.name == "builtin":
-        if not current:
-            raise ApiError("validation", errors=[FieldError("password", "field_required")])
-        if not await provider.check_password(user.id, user.email, current):
-            raise ApiError("validation", "wrong_password", errors=[FieldError("password", "wrong_password")])
+    # Both providers ask for the current password: a stolen access token alone must not be
+    # enough to take the account over.
+    if not current:
+        raise ApiError("validation", errors=[FieldError("password", "field_required")])
+    if not await provider.check_password(user.id, user.email, current):
+        raise ApiError("validation", "wrong_password", errors=[FieldError("password", "wrong_password")])
     await provider.set_password(user.id, body.new_password)
     tokens = await provider.issue_session(user.id, user.email, body.new_password)
     return ok({"token": tokens.as_contract()}, "password_updated")

@@ -49,6 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "account_deleted": {"ru": "Аккаунт удалён", "en": "Account deleted"},
     "user_banned": {"ru": "Пользователь заблокирован", "en": "User banned"},
     "user_unbanned": {"ru": "Пользователь разблокирован", "en": "User unbanned"},
+    "email_not_confirmed": {"ru": "Email не подтверждён", "en": "Email is not confirmed"},
+    "signup_disabled": {"ru": "Регистрация отключена", "en": "Sign-up is disabled"},
     "field_required": {"ru": "Обязательное поле", "en": "This field is required"},
     "field_invalid": {"ru": "Некорректное значение", "en": "Invalid value"},
     "in_use": {"ru": "Запись используется и не может быть удалена", "en": "The entry is in use and cannot be deleted"},

@@ -66,7 +66,7 @@ class JwksCache:
     valid), and the next attempt waits `min_refresh_interval_s`.
     """
 
-    def __init__(self, url: str, min_refresh_interval_s: float = 30.0, max_age_s: float = 600.0) -> None:
+    def __init__(self, url: str, min_refresh_interval_s: float = 5.0, max_age_s: float = 600.0) -> None:
         self.url = url
         self.keys: dict[str, Any] = {}
         self.min_refresh_interval_s = min_refresh_interval_s

@@ -149,8 +149,12 @@ async def execute(sql: str, params: Params = None, conn: AsyncConnection | None 
 
 
 async def close_pools() -> None:
-    for pool in list(_pools.values()):
-        await pool.close()
+    """Close this loop's pool; pools of other loops (a Lambda handler's, in tests) are dropped:
+    their loop is not running, so they cannot be awaited from here."""
+    running = asyncio.get_running_loop()
+    for loop, pool in list(_pools.items()):
+        if loop is running:
+            await pool.close()
     _pools.clear()
 
 

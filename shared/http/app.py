@@ -6,7 +6,9 @@ request ids, CORS, security headers, HTTPS enforcement and metrics are identical
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -63,8 +65,27 @@ def build_app(routes: Sequence[BaseRoute], *, debug: bool = False) -> Starlette:
     return app
 
 
-def lambda_handler(app: Starlette):  # noqa: ANN201  (Mangum's handler type)
-    """Mangum around the app; lifespan off, because Mangum would run it on every invocation."""
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def lambda_handler(app: Starlette) -> LambdaHandler:
+    """Mangum around the app; lifespan off, because Mangum would run it on every invocation.
+
+    Mangum runs each event on `asyncio.get_event_loop()`, which raises once anything in the
+    process has called `asyncio.run()` (it leaves no current loop behind); the wrapper makes sure
+    a loop is there, and reuses it so the per-loop DB pool survives between invocations.
+    """
     from mangum import Mangum
 
-    return Mangum(app, lifespan="off")
+    mangum = Mangum(app, lifespan="off")
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+            if loop.is_closed():
+                raise RuntimeError("closed")
+        except RuntimeError:
+            asyncio.set_event_loop(asyncio.new_event_loop())
+        return mangum(event, context)
+
+    return handler

@@ -16,6 +16,9 @@ log = logging.getLogger("tridmo.users")
 
 
 async def delete_user_everywhere(user_id: str) -> bool:
+    """The auth user is deleted inside the profile's transaction, before the commit: if the
+    provider (GoTrue, over the network) fails, the rows roll back and the client can retry,
+    rather than being left with a profile-less login or a login-less profile."""
     provider = get_provider()
     async with transaction() as conn:
         row = await fetch_one(
@@ -23,10 +26,7 @@ async def delete_user_everywhere(user_id: str) -> bool:
         )
         if row is None:
             return False
-        if provider.name == "builtin":
-            await provider.delete_user(user_id, conn)
-    if provider.name != "builtin":
-        await provider.delete_user(user_id)
+        await provider.delete_user(user_id, conn)
     if row["image_src"]:
         await delete_image_quietly(row["image_src"])
     return True
