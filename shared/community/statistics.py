@@ -127,15 +127,24 @@ GROUP_ROWS = {
 def top_list_sql(group: str, topic: str) -> str:
     """Count of the topic's events in the window, and the top `limit` models/brands/categories.
 
-    Downloads and tags are each aggregated once over the window (two index range scans), joined by
-    key, and only the top rows are joined to their names: the cost follows the window, not N.
+    Downloads and tags are each aggregated per model straight from their `created_at` index (no
+    join yet), the few thousand per-model sums are then joined to models once (deleted models and
+    other brands drop out there) and grouped by the wanted key; only the top rows get their names.
     """
     key = GROUP_KEYS[group]
     return f"""
-WITH d AS (SELECT {key} AS key, count(*) AS n FROM {DOWNLOADS} GROUP BY 1),
-     t AS (SELECT {key} AS key, count(*) AS n FROM {TAGS} GROUP BY 1),
-     s AS (SELECT coalesce(d.key, t.key) AS key, coalesce(d.n, 0) AS downloads_count, coalesce(t.n, 0) AS tags_count
-           FROM d FULL JOIN t ON t.key = d.key),
+WITH d AS (SELECT e.model_id, count(*) AS n FROM downloads e
+           WHERE e.created_at >= %(start)s AND e.created_at < %(end)s GROUP BY 1),
+     t AS (SELECT e.model_id, count(*) AS n FROM interior_tags e
+           JOIN interiors i ON i.id = e.interior_id AND i.status = 1 AND NOT i.is_deleted
+           WHERE e.created_at >= %(start)s AND e.created_at < %(end)s GROUP BY 1),
+     s AS (SELECT mm.key, sum(coalesce(d.n, 0))::bigint AS downloads_count,
+                  sum(coalesce(t.n, 0))::bigint AS tags_count
+           FROM d FULL JOIN t ON t.model_id = d.model_id
+           -- one primary-key probe per active model (OFFSET 0 keeps the planner from hashing all models)
+           CROSS JOIN LATERAL (SELECT {key} AS key FROM models m WHERE m.id = coalesce(d.model_id, t.model_id)
+                AND NOT m.is_deleted AND (%(brand)s::uuid IS NULL OR m.brand_id = %(brand)s::uuid) OFFSET 0) mm
+           GROUP BY 1),
      top AS (SELECT * FROM s WHERE key IS NOT NULL AND {topic}_count > 0
              ORDER BY {topic}_count DESC, key LIMIT %(limit)s)
 SELECT tot.total, r.* FROM (SELECT coalesce(sum({topic}_count), 0)::bigint AS total FROM s) tot
