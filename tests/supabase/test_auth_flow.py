@@ -239,7 +239,8 @@ async def test_two_users_one_after_the_other_each_see_themselves(client, make_us
         assert r.json()["data"]["user"]["id"] == account["id"]
         assert (await verify_access_token(r.json()["data"]["token"]["accessToken"]))["sub"] == account["id"]
     # Ann changes her password after Bob signed in: her new tokens are hers, Bob keeps his sessions
-    r = await client.post("/api/auth/updatePassword", headers=ann.auth, json={"newPassword": "anns-new-pass", "password": ann["password"]})
+    change = {"newPassword": "anns-new-pass", "password": ann["password"]}
+    r = await client.post("/api/auth/updatePassword", headers=ann.auth, json=change)
     assert (await verify_access_token(r.json()["data"]["token"]["accessToken"]))["sub"] == ann["id"]
     assert len(gotrue.sessions_of(bob["id"])) == 2
     bob_again = await client.post("/api/auth/signin", json={"email": bob["email"], "password": bob["password"]})
