@@ -24,7 +24,7 @@ def png_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int]
 def zip_bytes(name: str = "chair.obj", content: bytes = b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n") -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(name, content)
+        archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)  # deterministic bytes
     return buffer.getvalue()
 
 

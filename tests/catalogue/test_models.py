@@ -148,6 +148,8 @@ async def test_download_records_first_download_and_quota(client, world, sql):
     assert [str(r["user_id"]) for r in rows] == [designer["id"]]
     assert sql("SELECT downloads_count FROM models WHERE id = %s", (model["id"],))[0]["downloads_count"] == 1
     assert sql("SELECT downloads_count FROM profiles WHERE id = %s", (designer["id"],))[0]["downloads_count"] == 1
+    notes = sql("SELECT user_id, actor_id FROM notifications WHERE type = 'download' AND model_id = %s", (model["id"],))
+    assert [(str(n["user_id"]), str(n["actor_id"])) for n in notes] == [(alpha["account"]["id"], designer["id"])]
     sql("INSERT INTO download_requests (user_id, model_id) SELECT %s, %s FROM generate_series(1, 100)",
         (designer["id"], model["id"]))
     r = await client.post(f"/api/models/download/{model['id']}", headers=designer.auth)
