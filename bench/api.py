@@ -43,6 +43,11 @@ SCENARIOS: list[tuple[str, str]] = [
     ("deep page by cursor", "/api/models?limit=16&cursor={deep_cursor}"),
     ("filtered", "/api/models?limit=16&categories=[{category}]&styles=[{style}]&orderBy=views"),
 ]
+# Community (needs `python -m scripts.seed.community --designers 200 --interiors 20000` on the same DATA_DIR;
+# statistics need an admin token, so GET /api/statistics/models is measured by bench/api_community.py).
+SCENARIOS += [
+    ("interiors list", "/api/interiors?limit=16"),
+]
 
 
 def free_port() -> int:
