@@ -208,3 +208,15 @@ async def test_create_and_replace_archive_from_direct_uploads(client, world, sql
     assert sql("SELECT id FROM uploads WHERE object_key = %s", (key,))[0]["id"] is not None
     r = await client.put(f"/api/models/file/{model['id']}", json={"upload_id": "not-an-id"}, headers=account.auth)
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "upload_id"
+
+
+async def test_cart_returns_requested_models_in_order(client, world):
+    account = world["brands"][0]["account"]
+    first = (await create_model(client, account, world, name="Cart A")).json()["data"]["model"]
+    second = (await create_model(client, account, world, name="Cart B")).json()["data"]["model"]
+    r = await client.get("/api/models/cart", params={"in": f'["{second["id"]}","{first["id"]}"]'})
+    assert r.status_code == 200
+    rows = r.json()["data"]["models"]
+    assert [m["id"] for m in rows] == [second["id"], first["id"]]
+    assert rows[0]["brand"]["id"] == world["brands"][0]["id"] and rows[0]["cover"][0]["image_src"]
+    assert (await client.get("/api/models/cart", params={"in": "nope"})).status_code == 400
