@@ -50,10 +50,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=get_settings().http_port)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    settings = get_settings()
     uvicorn.run(
         "functions.__main__:create_app", factory=True, host=args.host, port=args.port,
         workers=args.workers, loop="uvloop", http="httptools", access_log=False,
-        proxy_headers=True, forwarded_allow_ips="*", timeout_keep_alive=75, log_config=None,
+        # X-Forwarded-For is believed only from our own proxies (the router, Render's edge)
+        proxy_headers=True, forwarded_allow_ips=list(settings.trusted_proxies), timeout_keep_alive=75,
+        log_config=None,
     )
 
 
