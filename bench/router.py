@@ -1,13 +1,24 @@
 """Benchmark: our router vs HAProxy, one core each, in front of two cheap backends.
 
-    .venv/bin/python bench/router.py [--duration 5]
+    .venv/bin/python bench/router.py [--duration 2] [--rounds 5] [--nice -10] [--baseline DIR]
 
 Backends are one HAProxy process answering with `http-request return` (C, far cheaper than either
 proxy), so the proxies are what is measured. Proxies run on core 0 (taskset); wrk and the backends on
 core 1. Throughput: wrk -t1 -c64 for `--duration` seconds at small (5 B) and 10 KiB responses.
 Latency: wrk with a Lua `delay()` per connection gives a paced, roughly fixed request rate (wrk2 is
-not packaged); each proxy is driven at half of its own measured maximum, and the same rate is sent
-straight to the backend; "added" = proxy percentile - direct percentile.
+not packaged); each proxy is driven at half of its own (median) maximum, and the same rate is sent
+straight to the backend right before; "added" = proxy percentile - direct percentile. Idle: one
+connection, closed loop.
+
+Noise: this is a shared 2-core machine, so everything runs in `--rounds` short rounds that alternate
+the targets (the order flips every round), and the figures reported are medians of per-round
+figures; ratios and added latencies are computed within a round, from runs seconds apart, so a
+burst of outside load hits both sides of a comparison or only one round. The load average is
+printed at the start and the end. `--nice` runs every benchmark process (backends, proxies, wrk)
+at that scheduling priority, equal for all, so outside load preempts them less.
+
+Before/after: `--baseline DIR` also runs the `router` package found in DIR (e.g. an older commit:
+`git archive REV router | tar -x -C DIR`) as a third proxy, "base", in the same alternating rounds.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -157,15 +169,36 @@ def paced(url: str, rate: float, duration: float, tmp: Path) -> dict[str, float]
     return wrk(url, conns, duration, script)
 
 
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: list[float], fmt: str = ".3f") -> str:
+    return f"[{min(values):{fmt}} .. {max(values):{fmt}}]" if values else ""
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=float, default=5.0)
+    ap.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds; medians are reported")
+    ap.add_argument("--nice", type=int, default=0, help="scheduling priority of all benchmark processes")
+    ap.add_argument("--baseline", type=Path, help="directory holding another router package to compare")
     args = ap.parse_args()
     ensure_tools()
+    if args.nice:
+        os.nice(args.nice)  # inherited by every process started below, proxies and wrk alike
     tmp = Path(tempfile.mkdtemp(prefix="router-bench-"))
     tenk = tmp / "10k.txt"
     tenk.write_bytes(b"x" * 10240)
     procs: list[subprocess.Popen[bytes]] = []
+    load_start = loadavg()
     try:
         be_ports = [free_port(), free_port()]
         (tmp / "backends.cfg").write_text(backend_cfg(be_ports, tenk))
@@ -184,42 +217,90 @@ def main() -> int:
         for p in be_ports:
             cmd += ["--upstream", f"http://127.0.0.1:{p}"]
         procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp / "router.err").open("wb")))
-        for p in (*be_ports, hp, rp):
+        ports = [*be_ports, hp, rp]
+        targets = {"direct": be_ports[0], "haproxy": hp, "router": rp}
+        if args.baseline:
+            bp = free_port()
+            bcmd = [*cmd[:7], f"127.0.0.1:{bp}", *cmd[8:]]
+            procs.append(subprocess.Popen(bcmd, cwd=args.baseline.resolve(), stdout=subprocess.DEVNULL,
+                                          stderr=(tmp / "router.err").open("ab")))
+            ports.append(bp)
+            targets["base"] = bp
+        for p in ports:
             try:
                 wait_port(p)
             except SystemExit:
                 print((tmp / "router.err").read_text()[-2000:], file=sys.stderr)
                 raise
         time.sleep(0.5)
-        targets = {"direct": be_ports[0], "haproxy": hp, "router": rp}
-        d = args.duration
+        proxies = [n for n in targets if n != "direct"]
+        d, rounds = args.duration, max(1, args.rounds)
         hv = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.split()[2]
         print(f"# router bench: proxies pinned to core {PROXY_CORE}, wrk + backends on core {LOAD_CORE}; "
-              f"{d:.0f}s per run; HAProxy {hv}")
-        print("# throughput: wrk -t1 -c64 (keep-alive)")
-        maxr: dict[tuple[str, str], float] = {}
-        for size, path in (("small", "/"), ("10KB", "/10k")):
-            for name, port in targets.items():
-                wrk(f"http://127.0.0.1:{port}{path}", 64, 1.0)  # warm-up
-                res = wrk(f"http://127.0.0.1:{port}{path}", 64, d)
-                maxr[(name, size)] = res["rps"]
-                print(f"{name:8s} {size:5s} {res['rps']:10.0f} req/s   (p50 {res['p50']:.3f} ms, "
-                      f"p99 {res['p99']:.3f} ms, non-2xx {res['non2xx']:.0f})")
-        for size in ("small", "10KB"):
-            ratio = maxr[("router", size)] / maxr[("haproxy", size)]
-            print(f"ratio router/haproxy {size:5s} = {ratio:.2f}x  (target >= 0.40x)")
-        print("# added latency at half of each proxy's max rate: paced wrk (Lua delay() random 0-10 ms per"
-              " request, connections = rate x 5.5 ms); added = proxy - direct at the same rate")
-        for size, path in (("small", "/"), ("10KB", "/10k")):
-            for name in ("haproxy", "router"):
-                rate = maxr[(name, size)] / 2
-                prox = paced(f"http://127.0.0.1:{targets[name]}{path}", rate, d, tmp)
-                direct = paced(f"http://127.0.0.1:{targets['direct']}{path}", rate, d, tmp)
-                print(f"{name:8s} {size:5s} @ {rate:7.0f} req/s target (got {prox['rps']:.0f}): "
-                      f"p50 {prox['p50']:.3f} ms vs direct {direct['p50']:.3f} -> "
-                      f"added {prox['p50'] - direct['p50']:+.3f} ms; "
-                      f"p99 {prox['p99']:.3f} vs {direct['p99']:.3f} -> added {prox['p99'] - direct['p99']:+.3f} ms"
+              f"{rounds} rounds x {d:g}s per run; nice {args.nice}; HAProxy {hv}")
+        print(f"# load average at start: {load_start}  (1/5/15 min; {os.cpu_count()} cpus)")
+        sizes = (("small", "/"), ("10KB", "/10k"))
+
+        def url(name: str, path: str) -> str:
+            return f"http://127.0.0.1:{targets[name]}{path}"
+
+        for _size, path in sizes:  # warm-up: connections, pools, EWMA
+            for name in targets:
+                wrk(url(name, path), 64, 1.0)
+        print("# throughput: wrk -t1 -c64 (keep-alive); per round: req/s, router/haproxy in that round")
+        rps: dict[tuple[str, str], list[float]] = {}
+        ratios: dict[str, list[float]] = {}
+        for rnd in range(rounds):
+            order = ["direct", *proxies] if rnd % 2 == 0 else [*reversed(proxies), "direct"]
+            line = []
+            for size, path in sizes:
+                got = {name: wrk(url(name, path), 64, d)["rps"] for name in order}
+                for name, v in got.items():
+                    rps.setdefault((name, size), []).append(v)
+                for name in proxies[1:]:
+                    ratios.setdefault(f"{name} {size}", []).append(got[name] / got["haproxy"])
+                line.append(f"{size} " + " ".join(f"{n} {got[n]:.0f}" for n in targets)
+                            + f" ({got['router'] / got['haproxy']:.2f}x)")
+            print(f"  round {rnd + 1}: " + "; ".join(line) + f"   load {loadavg()}")
+        maxr = {k: med(v) for k, v in rps.items()}
+        for size, _ in sizes:
+            print(f"median {size:5s}: " + ", ".join(f"{n} {maxr[(n, size)]:.0f}" for n in targets) + " req/s")
+            for name in proxies[1:]:
+                r = ratios[f"{name} {size}"]
+                print(f"  ratio {name}/haproxy {size:5s} = {med(r):.2f}x {spread(r, '.2f')}"
+                      + ("  (target >= 0.40x)" if name == "router" else ""))
+
+        print("# added latency at half of each proxy's median max rate: paced wrk (Lua delay() random 0-10 ms"
+              " per request, connections = rate x 5.5 ms); added = proxy - direct at the same rate, same round")
+        added: dict[tuple[str, str, str], list[float]] = {}
+        for rnd in range(rounds):
+            names = proxies if rnd % 2 == 0 else proxies[::-1]
+            line = []
+            for size, path in sizes:
+                for name in names:
+                    rate = maxr[(name, size)] / 2
+                    direct = paced(url("direct", path), rate, d, tmp)
+                    prox = paced(url(name, path), rate, d, tmp)
+                    for pct in ("p50", "p99"):
+                        added.setdefault((name, size, pct), []).append(prox[pct] - direct[pct])
+                    line.append(f"{name} {size} +{prox['p50'] - direct['p50']:.3f}/+{prox['p99'] - direct['p99']:.3f}")
+            print(f"  round {rnd + 1} (added p50/p99 ms): " + "; ".join(line) + f"   load {loadavg()}")
+        for size, _ in sizes:
+            for name in proxies:
+                p50, p99 = added[(name, size, "p50")], added[(name, size, "p99")]
+                print(f"median {name:8s} {size:5s} @ {maxr[(name, size)] / 2:6.0f} req/s: added p50 {med(p50):+.3f} ms "
+                      f"{spread(p50)}, added p99 {med(p99):+.3f} ms {spread(p99)}"
                       + ("   (targets: p50 <= 0.25, p99 <= 1.0)" if name == "router" else ""))
+
+        print("# idle: one connection, closed loop (wrk -c1), small responses; added p50 = proxy - direct")
+        idle: dict[str, list[float]] = {}
+        for rnd in range(rounds):
+            direct = wrk(url("direct", "/"), 1, d)["p50"]
+            for name in proxies if rnd % 2 == 0 else proxies[::-1]:
+                idle.setdefault(name, []).append((wrk(url(name, "/"), 1, d)["p50"] - direct) * 1000)
+        for name in proxies:
+            print(f"median {name:8s} idle added p50 {med(idle[name]):+.0f} us {spread(idle[name], '.0f')}")
+        print(f"# load average at end: {loadavg()}")
     finally:
         for p in procs:
             with contextlib.suppress(ProcessLookupError):
