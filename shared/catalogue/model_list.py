@@ -1,9 +1,10 @@
 """`GET /api/models` and its siblings (count, counts, cart): filters, order, offset and keyset pages.
 
-Live models are listed available-first: the query is two index-ordered branches, one for models that
-are not unavailable and one for unavailable ones (`(availability = 2) IS FALSE/TRUE` matches the
-leading boolean of the `models_live_*` indexes, in either direction), merged and cut to the page.
-A cursor carries (unavailable, sort value, id), so a deep page is an index seek. Rows are built as
+Live models are listed available-first as two index-ordered branches, one for models that are not
+unavailable and one for unavailable ones (`(availability = 2) IS FALSE/TRUE` matches the leading
+boolean of the `models_live_*` indexes, in either direction): a page reads the first branch and moves
+on to the second only when the first runs out, so no page sorts. A cursor carries (unavailable, sort
+value, id), so a deep page is an index seek; a deep offset walks only its own branch's index. Rows are built as
 JSON by PostgreSQL, with brand, category (with parent) and cover joined for the page's rows only.
 
 `data_count` is exact up to COUNT_CAP matching rows (counting stops there, so the cost is bounded);
@@ -164,27 +165,20 @@ class ListQuery:
     params: dict[str, Any]
 
 
-def list_models_query(filters: ModelFilters, page: PageRequest, *, with_count: bool = True) -> ListQuery:
-    col = page.order_sql
-    direction = page.direction
-    op = "<" if page.descending else ">"
-    cast = CURSOR_CASTS[page.order_key]
-    params = {**filters.params, "count_cap": COUNT_CAP + 1, "limit1": page.limit + 1}
-    keyset = {False: "TRUE", True: "TRUE"}
-    if page.cursor is not None:
-        unavailable, value = _cursor_parts(page.cursor[0])
-        params.update(cursor_value=value, cursor_id=page.cursor[1])
-        seek = f"({col}, m.id) {op} (%(cursor_value)s::{cast}, %(cursor_id)s::uuid)"
-        keyset = {False: "FALSE", True: seek} if unavailable else {False: seek, True: "TRUE"}
-        params.update(offset=0, fetch=page.limit + 1)
-    else:
-        params.update(offset=page.offset, fetch=page.offset + page.limit + 1)
-    branches = [
-        f"""(SELECT m.id, {str(flag).lower()} AS unavailable, {col} AS sort_value FROM models m
-           WHERE {filters.sql} AND (m.availability = 2) IS {str(flag).upper()} AND {keyset[flag]}
-           ORDER BY {col} {direction}, m.id {direction} LIMIT %(fetch)s)"""  # noqa: S608
-        for flag in (False, True)
-    ]
+def branch_query(
+    filters: ModelFilters, page: PageRequest, *, unavailable: bool, seek: bool, offset: int, limit: int,
+    with_count: bool,
+) -> ListQuery:
+    """One availability branch, index-ordered: `(availability = 2) IS FALSE|TRUE` matches the leading
+    boolean of the `models_live_*` indexes, so this is an index scan in either direction, no sort.
+    With `with_count` the statement also carries the (capped) total of the whole filter."""
+    col, direction = page.order_sql, page.direction
+    params: dict[str, Any] = {**filters.params, "count_cap": COUNT_CAP + 1, "limit": limit, "offset": offset}
+    keyset = "TRUE"
+    if seek and page.cursor is not None:
+        op = "<" if page.descending else ">"
+        keyset = f"({col}, m.id) {op} (%(cursor_value)s::{CURSOR_CASTS[page.order_key]}, %(cursor_id)s::uuid)"
+        params.update(cursor_value=_cursor_parts(page.cursor[0])[1], cursor_id=page.cursor[1])
     count = (
         f"(SELECT count(*) AS total FROM (SELECT 1 FROM models m WHERE {filters.sql} LIMIT %(count_cap)s) x)"  # noqa: S608
         if with_count else "(SELECT NULL::bigint AS total)"
@@ -193,14 +187,24 @@ def list_models_query(filters: ModelFilters, page: PageRequest, *, with_count: b
 SELECT t.total, p.* FROM
   {count} t
 LEFT JOIN LATERAL (
-  SELECT k.unavailable, k.sort_value, k.id, {LIST_COLUMNS}
+  SELECT k.sort_value, k.id, {LIST_COLUMNS}
   FROM (
-    SELECT * FROM ({branches[0]} UNION ALL {branches[1]}) u
-    ORDER BY u.unavailable, u.sort_value {direction}, u.id {direction} LIMIT %(limit1)s OFFSET %(offset)s
+    SELECT m.id, {col} AS sort_value FROM models m
+    WHERE {filters.sql} AND (m.availability = 2) IS {str(unavailable).upper()} AND {keyset}
+    ORDER BY {col} {direction}, m.id {direction} LIMIT %(limit)s OFFSET %(offset)s
   ) k {ROW_JOINS}
-  ORDER BY k.unavailable, k.sort_value {direction}, k.id {direction}
+  ORDER BY k.sort_value {direction}, k.id {direction}
 ) p ON true"""  # noqa: S608 - fragments are code, values are parameters
     return ListQuery(sql, params)
+
+
+def list_models_query(filters: ModelFilters, page: PageRequest, *, with_count: bool = True) -> ListQuery:
+    """The first statement a list request runs (what the benchmark replays against the driver)."""
+    in_tail = page.cursor is not None and _cursor_parts(page.cursor[0])[0]
+    return branch_query(
+        filters, page, unavailable=in_tail, seek=page.cursor is not None,
+        offset=0 if page.cursor is not None else page.offset, limit=page.limit + 1, with_count=with_count,
+    )
 
 
 def _cursor_parts(value: Any) -> tuple[bool, Any]:
@@ -251,20 +255,35 @@ async def count_models(filters: ModelFilters) -> int:
 
 
 async def list_models(filters: ModelFilters, page: PageRequest) -> Page:
+    """Available models first, then unavailable ones: each part is an index-ordered branch. Most pages
+    come from one statement; a page that crosses into the unavailable tail takes two or three."""
     known = count_cache.peek(filters)
-    query = list_models_query(filters, page, with_count=known is None)
-    rows = await fetch_all(query.sql, query.params)
+    need = page.limit + 1
+    in_tail = page.cursor is not None and _cursor_parts(page.cursor[0])[0]
+    first = list_models_query(filters, page, with_count=known is None)
+    rows = await fetch_all(first.sql, first.params)
     total = known if known is not None else (rows[0]["total"] if rows else 0)
+    items = [(in_tail, r) for r in rows if r["id"] is not None]
+    if not in_tail and len(items) < need:
+        offset = 0
+        if page.cursor is None and page.offset and not items:
+            available = await fetch_one(
+                f"SELECT count(*) AS n FROM models m WHERE {filters.sql} AND (m.availability = 2) IS FALSE",  # noqa: S608
+                filters.params,
+            )
+            offset = max(0, page.offset - available["n"])
+        tail = branch_query(filters, page, unavailable=True, seek=False, offset=offset, limit=need - len(items),
+                            with_count=False)
+        items += [(True, r) for r in await fetch_all(tail.sql, tail.params) if r["id"] is not None]
     if known is None and total > COUNT_CAP:
         total = await count_cache.get(filters)
-    items = [r for r in rows if r["id"] is not None]
     next_cursor = None
     if len(items) > page.limit:
         items = items[: page.limit]
-        last = items[-1]
-        next_cursor = encode_cursor(page.order_key, [last["unavailable"], _plain(last["sort_value"])], last["id"])
+        flag, last = items[-1]
+        next_cursor = encode_cursor(page.order_key, [flag, _plain(last["sort_value"])], last["id"])
     img = image_prefix()
-    return Page(total, [list_row(r, img) for r in items], next_cursor, page)
+    return Page(total, [list_row(r, img) for _, r in items], next_cursor, page)
 
 
 def _plain(value: Any) -> Any:
