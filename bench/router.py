@@ -154,7 +154,9 @@ def wrk(url: str, conns: int, duration: float, script: Path | None = None) -> di
             lat[pct] = val
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock_err = re.search(r"Socket errors: (.*)", out)
+    total = re.search(r"(\d+) requests in", out)
     return {"rps": rps, "p50": lat.get("50", float("nan")), "p99": lat.get("99", float("nan")),
+            "requests": float(total.group(1)) if total else 0.0,
             "non2xx": float(errors.group(1)) if errors else 0.0, "sockerr": 1.0 if sock_err else 0.0}
 
 
@@ -167,6 +169,13 @@ def paced(url: str, rate: float, duration: float, tmp: Path) -> dict[str, float]
     script = tmp / "pace.lua"
     script.write_text(f"function delay()\n  return math.random(0, {2 * delay_ms})\nend\n")
     return wrk(url, conns, duration, script)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: CPU per request is what the proxy costs, and unlike
+    req/s or latency it hardly moves when other work competes for the core."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def loadavg() -> str:
@@ -219,6 +228,7 @@ def main() -> int:
         procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp / "router.err").open("wb")))
         ports = [*be_ports, hp, rp]
         targets = {"direct": be_ports[0], "haproxy": hp, "router": rp}
+        pids = {"haproxy": procs[1].pid, "router": procs[2].pid}  # taskset execs: same pid
         if args.baseline:
             bp = free_port()
             bcmd = [*cmd[:7], f"127.0.0.1:{bp}", *cmd[8:]]
@@ -226,6 +236,7 @@ def main() -> int:
                                           stderr=(tmp / "router.err").open("ab")))
             ports.append(bp)
             targets["base"] = bp
+            pids["base"] = procs[3].pid
         for p in ports:
             try:
                 wait_port(p)
@@ -249,12 +260,22 @@ def main() -> int:
                 wrk(url(name, path), 64, 1.0)
         print("# throughput: wrk -t1 -c64 (keep-alive); per round: req/s, router/haproxy in that round")
         rps: dict[tuple[str, str], list[float]] = {}
+        cpu_us: dict[tuple[str, str], list[float]] = {}
+
+        def run(name: str, path: str, size: str) -> float:
+            before = cpu_seconds(pids[name]) if name in pids else 0.0
+            res = wrk(url(name, path), 64, d)
+            if name in pids and res["requests"]:
+                cpu_us.setdefault((name, size), []).append(
+                    (cpu_seconds(pids[name]) - before) / res["requests"] * 1e6)
+            return res["rps"]
+
         ratios: dict[str, list[float]] = {}
         for rnd in range(rounds):
             order = ["direct", *proxies] if rnd % 2 == 0 else [*reversed(proxies), "direct"]
             line = []
             for size, path in sizes:
-                got = {name: wrk(url(name, path), 64, d)["rps"] for name in order}
+                got = {name: run(name, path, size) for name in order}
                 for name, v in got.items():
                     rps.setdefault((name, size), []).append(v)
                 for name in proxies[1:]:
@@ -265,6 +286,8 @@ def main() -> int:
         maxr = {k: med(v) for k, v in rps.items()}
         for size, _ in sizes:
             print(f"median {size:5s}: " + ", ".join(f"{n} {maxr[(n, size)]:.0f}" for n in targets) + " req/s")
+            print("  CPU per request: " + ", ".join(
+                f"{n} {med(cpu_us[(n, size)]):.1f} us {spread(cpu_us[(n, size)], '.1f')}" for n in proxies))
             for name in proxies[1:]:
                 r = ratios[f"{name} {size}"]
                 print(f"  ratio {name}/haproxy {size:5s} = {med(r):.2f}x {spread(r, '.2f')}"

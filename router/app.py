@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import socket
 import sys
 import time
@@ -42,6 +43,7 @@ class Router:
         self.ops_offset = 0
         self.loop = asyncio.get_running_loop()
         self.clock = time.monotonic
+        self._rand = random.random
         self.now = time.monotonic()
         self.started = time.time()
         self.conns: set[Downstream] = set()
@@ -83,6 +85,7 @@ class Router:
         self.budget.ratio, self.budget.minimum = rc.budget_ratio, rc.budget_min
         self.outlier.cfg = cfg.outlier
         self.access.cfg = cfg.log
+        self.log_sample = cfg.log.sample if cfg.log.access else 0.0  # AccessLog.sampled(), inlined
         if not initial and cfg.balancing.policy != self.balancer.cfg.balancing.policy:
             self.balancer.levels = []  # new policy objects on rebuild
         added, removed = self.balancer.configure(cfg, self.balancer.upstreams)
@@ -232,7 +235,8 @@ class Router:
         req = ex.req
         now = time.monotonic()
         self.stats.observe(ex.status, now - req.start)
-        if self.access.enabled and self.access.sampled():
+        sample = self.log_sample
+        if sample and (sample >= 1.0 or self._rand() < sample):
             self.access.write({
                 "ts": round(time.time(), 3), "request_id": req.request_id, "client": req.client_ip,
                 "method": req.method.decode(), "path": req.url.decode("latin-1"), "status": ex.status,

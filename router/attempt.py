@@ -134,7 +134,9 @@ class Attempt:
         req = self.ex.req
         if req.sink is self:
             req.sink = None
-            self.ex.down.set_pause(P_UPSTREAM, False)
+            down = self.ex.down
+            if down.paused & P_UPSTREAM:
+                down.set_pause(P_UPSTREAM, False)
         up = self.up
         up.inflight -= 1
         conn = self.conn

@@ -290,6 +290,7 @@ class Exchange(ResponseWriter):
         self.finished = True
         router = self.router
         router.budget.active -= 1
-        router.budget.release(self.retries)
+        if self.retries:
+            router.budget.release(self.retries)
         router.log_exchange(self)
         self.down.finish(keep)

@@ -90,7 +90,8 @@ class Request:
         self.pending_bytes = 0
         self.consumed = True
         self.sink = sink
-        self.down.set_pause(P_PENDING, False)
+        if self.down.paused & P_PENDING:
+            self.down.set_pause(P_PENDING, False)
         return chunks
 
     def replayable(self) -> bool:
