@@ -150,7 +150,8 @@ CREATE INDEX models_live_saves ON models ((availability = 2), saves_count DESC, 
 CREATE INDEX models_live_downloads ON models ((availability = 2), downloads_count DESC, id DESC) WHERE NOT is_deleted;
 CREATE INDEX models_brand ON models (brand_id, created_at DESC, id DESC) WHERE NOT is_deleted;
 CREATE INDEX models_category ON models (category_id, created_at DESC, id DESC) WHERE NOT is_deleted;
-CREATE INDEX models_style ON models (style_id) WHERE NOT is_deleted;
+-- styles[] with categories[]: one index answers both (and the capped count) without heap visits
+CREATE INDEX models_style_category ON models (style_id, category_id) WHERE NOT is_deleted;
 CREATE INDEX models_top ON models (created_at DESC, id DESC) WHERE top AND NOT is_deleted;
 CREATE INDEX models_name_trgm ON models USING gin (name gin_trgm_ops);
 CREATE INDEX models_deleted ON models (deleted_at) WHERE is_deleted;
