@@ -97,7 +97,28 @@ def api_path(path: str) -> str:
     return re.sub(r"\{(\w+):path\}", r"{\1+}", re.sub(r"\{(\w+):(?!path)\w+\}", r"{\1}", path))
 
 
+class PathNames:
+    """API Gateway refuses sibling path variables with different names (`/users/{id}` beside
+    `/users/{username}`). Mangum passes the raw path to Starlette, which uses its own names, so
+    the deploy file may name each variable position once, after the first route that uses it."""
+
+    def __init__(self) -> None:
+        self.names: dict[tuple[str, ...], str] = {}
+
+    def canonical(self, path: str) -> str:
+        out: list[str] = []
+        for segment in path.strip("/").split("/"):
+            match = re.fullmatch(r"\{(\w+)(\+?)\}", segment)
+            if match:
+                name = self.names.setdefault((*out, "{}" + match.group(2)), match.group(1))
+                out.append("{" + name + match.group(2) + "}")
+            else:
+                out.append(segment)
+        return "/" + "/".join(out)
+
+
 def render() -> str:
+    names = PathNames()
     lines = [HEADER.rstrip("\n")]
     for group in available_groups():
         module = importlib.import_module(f"functions.{group}")
@@ -114,7 +135,8 @@ def render() -> str:
             if not isinstance(route, Route):
                 continue
             for method in sorted((route.methods or set()) - {"HEAD"}):
-                lines.append(f"      - httpApi: {{method: {method}, path: '{api_path(route.path)}'}}")
+                path = names.canonical(api_path(route.path))
+                lines.append(f"      - httpApi: {{method: {method}, path: '{path}'}}")
     lines += [
         "  sweep:",
         "    handler: shared/storage/sweep.handler",

@@ -97,3 +97,18 @@ def test_openapi_is_generated_from_the_code_and_covers_the_contract():
 async def test_openapi_is_served(client):
     r = await client.get("/api/openapi.json")
     assert r.status_code == 200 and r.json()["openapi"] == "3.1.0"
+
+
+def test_api_gateway_paths_have_one_variable_name_per_position():
+    seen: dict[tuple[str, ...], str] = {}
+    for fn in _serverless()["functions"].values():
+        for event in fn.get("events", []):
+            if "httpApi" not in event:
+                continue
+            prefix: tuple[str, ...] = ()
+            for segment in event["httpApi"]["path"].strip("/").split("/"):
+                if segment.startswith("{"):
+                    assert seen.setdefault(prefix, segment) == segment, event["httpApi"]["path"]
+                    prefix = (*prefix, "{}")
+                else:
+                    prefix = (*prefix, segment)
