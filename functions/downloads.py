@@ -10,21 +10,11 @@ from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
 from shared.catalogue import downloads as dl
-from shared.catalogue.common import uuid_or_none
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import query_uuid
 from shared.http.pagination import page_request
-
-
-def _uuid(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    parsed = uuid_or_none(value)
-    if parsed is None:
-        raise ApiError("validation", errors=[FieldError(name, "expected a UUID")])
-    return parsed
 
 
 def _time(request: Request, name: str) -> datetime | None:
@@ -39,7 +29,7 @@ def _time(request: Request, name: str) -> datetime | None:
 
 @requires("brand", "admin")
 async def list_downloads(request: Request, user: CurrentUser) -> Response:
-    filters = {name: _uuid(request, name) for name in ("user_id", "brand_id", "model_id")}
+    filters = {name: query_uuid(request, name) for name in ("user_id", "brand_id", "model_id")}
     filters["from"], filters["to"] = _time(request, "from"), _time(request, "to")
     if not user.is_admin:
         if not user.brand_id or (filters["brand_id"] and filters["brand_id"] != user.brand_id):

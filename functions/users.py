@@ -20,6 +20,7 @@ from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
 from shared.http.errors import ApiError, FieldError
 from shared.http.fields import FullName, Password, ShortText, Url, Username
+from shared.http.ids import path_uuid
 from shared.http.pagination import page_request
 from shared.http.validation import parse_body, query_bool, query_int
 from shared.users.deletion import delete_user_everywhere
@@ -46,16 +47,6 @@ class BanBody(msgspec.Struct):
 
 class RoleBody(msgspec.Struct):
     role_id: int
-
-
-def _uuid_param(request: Request, name: str = "id") -> str:
-    value = request.path_params[name]
-    try:
-        import uuid
-
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise ApiError("not_found") from None
 
 
 async def _brand_of(profile: dict) -> dict | None:
@@ -100,7 +91,7 @@ async def get_public_profile(request: Request, _: None) -> Response:
 
 @requires("admin")
 async def ban_user(request: Request, admin: CurrentUser) -> Response:
-    user_id = _uuid_param(request)
+    user_id = path_uuid(request)
     body = await parse_body(request, BanBody)
     if not body.permanent:
         if body.until is None:
@@ -137,7 +128,7 @@ async def _notify_ban(conn, user_id: str, admin_id: str, body: BanBody) -> None:
 
 @requires("admin")
 async def unban_user(request: Request, admin: CurrentUser) -> Response:
-    user_id = _uuid_param(request)
+    user_id = path_uuid(request)
     if await fetch_one("SELECT 1 FROM profiles WHERE id = %s", (user_id,)) is None:
         raise ApiError("not_found")
     await execute(
@@ -149,7 +140,7 @@ async def unban_user(request: Request, admin: CurrentUser) -> Response:
 
 @requires("admin")
 async def set_role(request: Request, admin: CurrentUser) -> Response:
-    user_id = _uuid_param(request)
+    user_id = path_uuid(request)
     body = await parse_body(request, RoleBody)
     if await fetch_one("SELECT 1 FROM roles WHERE id = %s", (body.role_id,)) is None:
         raise ApiError("validation", errors=[FieldError("role_id", "unknown role")])
@@ -225,7 +216,7 @@ async def user_downloads(request: Request, _: CurrentUser) -> Response:
 
 @requires("admin")
 async def put_other_profile(request: Request, _: CurrentUser) -> Response:
-    user_id = _uuid_param(request)
+    user_id = path_uuid(request)
     if await fetch_one("SELECT 1 FROM profiles WHERE id = %s", (user_id,)) is None:
         raise ApiError("not_found")
     fields, image = await read_profile_update(request, ProfileUpdate)
@@ -240,7 +231,7 @@ class PasswordBody(msgspec.Struct, forbid_unknown_fields=False):
 
 @requires("admin")
 async def set_password(request: Request, _: CurrentUser) -> Response:
-    user_id = _uuid_param(request)
+    user_id = path_uuid(request)
     body = await parse_body(request, PasswordBody)
     password = body.password or body.newPassword
     if password is None:
@@ -253,7 +244,7 @@ async def set_password(request: Request, _: CurrentUser) -> Response:
 
 @requires("admin")
 async def delete_user(request: Request, admin: CurrentUser) -> Response:
-    user_id = _uuid_param(request)
+    user_id = path_uuid(request)
     if user_id == admin.id:
         raise ApiError("validation", errors=[FieldError("id", "an admin cannot delete themselves")])
     if not await delete_user_everywhere(user_id):

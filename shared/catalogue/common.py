@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,22 +10,11 @@ from psycopg import errors
 
 from shared.db.pool import statement_counter
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import as_uuid, uuid_or_404
 from shared.media import image_url
 
-
-def uuid_or_none(value: str | None) -> str | None:
-    try:
-        return str(uuid.UUID(str(value)))
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
-def path_uuid(value: str) -> str:
-    """A UUID path segment; anything else cannot name a row, so it is a 404."""
-    parsed = uuid_or_none(value)
-    if parsed is None:
-        raise ApiError("not_found")
-    return parsed
+uuid_or_none = as_uuid
+path_uuid = uuid_or_404  # a UUID path segment; anything else cannot name a row, so it is a 404
 
 
 def path_int(value: str) -> int:

@@ -28,6 +28,7 @@ from shared.catalogue.dictionaries import escape_like
 from shared.catalogue.paging import Page, raw_array
 from shared.db import fetch_all, fetch_one
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import query_uuid
 from shared.http.pagination import PageRequest, encode_cursor, page_request
 from shared.http.validation import query_bool, query_int, query_int_list, query_list
 
@@ -65,16 +66,6 @@ def _uuid_list(request: Request, name: str) -> list[str]:
     return parsed  # type: ignore[return-value]
 
 
-def _uuid_param(request: Request, name: str) -> str | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    parsed = uuid_or_none(value)
-    if parsed is None:
-        raise ApiError("validation", errors=[FieldError(name, "expected a UUID")])
-    return parsed
-
-
 def parse_filters(request: Request, *, is_admin: bool = False, with_deleted_flag: bool = True) -> ModelFilters:
     f = ModelFilters()
     deleted = query_bool(request, "is_deleted") if with_deleted_flag else None
@@ -89,10 +80,10 @@ def parse_filters(request: Request, *, is_admin: bool = False, with_deleted_flag
     top = query_bool(request, "top")
     if top is not None:
         f.add("m.top = %(top)s", top=top)
-    brand_id = _uuid_param(request, "brand_id")
+    brand_id = query_uuid(request, "brand_id")
     if brand_id:
         f.add("m.brand_id = %(brand_id)s", brand_id=brand_id)
-    country_id = _uuid_param(request, "country_id")
+    country_id = query_uuid(request, "country_id")
     if country_id:
         f.add("m.brand_id IN (SELECT id FROM brands WHERE country_id = %(country_id)s)", country_id=country_id)
     availability = query_int(request, "availability")

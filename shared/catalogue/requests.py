@@ -14,26 +14,9 @@ import msgspec
 from starlette.requests import Request
 
 from shared.http.errors import ApiError, FieldError
-from shared.http.validation import convert, parse_body
+from shared.http.validation import array_values, convert, parse_body
 
 T = TypeVar("T")
-
-
-def _array_value(name: str, values: list[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        value = value.strip()
-        if value.startswith("["):
-            try:
-                decoded = msgspec.json.decode(value)
-            except msgspec.DecodeError:
-                raise ApiError("validation", errors=[FieldError(name, "malformed array")]) from None
-            if not isinstance(decoded, list):
-                raise ApiError("validation", errors=[FieldError(name, "malformed array")])
-            out.extend(str(v) for v in decoded if v is not None and v != "")
-        elif value:
-            out.extend(part for part in value.split(",") if part)
-    return out
 
 
 def form_fields(fields: Mapping[str, list[str]], arrays: tuple[str, ...]) -> dict[str, Any]:
@@ -42,7 +25,7 @@ def form_fields(fields: Mapping[str, list[str]], arrays: tuple[str, ...]) -> dic
     for raw_name, values in fields.items():
         name = raw_name[:-2] if raw_name.endswith("[]") else raw_name
         if name in arrays:
-            out.setdefault(name, []).extend(_array_value(name, values))
+            out.setdefault(name, []).extend(array_values(name, values))
         elif values and values[-1] != "":
             out[name] = values[-1]
     return out
@@ -53,7 +36,7 @@ def _json_arrays(raw: dict[str, Any], arrays: tuple[str, ...]) -> dict[str, Any]
     for name in arrays:
         value = raw.get(name)
         if isinstance(value, str | int):
-            raw[name] = _array_value(name, [str(value)])
+            raw[name] = array_values(name, [str(value)])
     return raw
 
 

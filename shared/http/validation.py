@@ -104,6 +104,11 @@ def form_to_dict(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 def query_list(request: Request, name: str) -> list[str]:
     """An array from the query string: repeated keys (`a=1&a=2`) or one JSON array (`a=[1,2]`)."""
     values = request.query_params.getlist(name) or request.query_params.getlist(f"{name}[]")
+    return array_values(name, values)
+
+
+def array_values(name: str, values: list[str]) -> list[str]:
+    """Flatten the contract's array forms: repeated values, JSON arrays (`"[5]"`), comma lists."""
     out: list[str] = []
     for value in values:
         value = value.strip()
