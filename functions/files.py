@@ -112,7 +112,9 @@ async def write_object(request: Request) -> Response:
         content_type = grant.content_type or request.headers.get("content-type") or "application/octet-stream"
         writer = await storage.open_writer(bucket, key, content_type=content_type, max_bytes=limit)
     else:
-        writer = await storage.open_part_writer(bucket, key, grant.upload_id, grant.part_number, max_bytes=limit)
+        writer = await storage.open_part_writer(
+            bucket, key, grant.upload_id, grant.part_number, max_bytes=limit, part_size=grant.max_bytes or None
+        )
     try:
         async for chunk in request.stream():
             if chunk:

@@ -33,7 +33,7 @@ from shared.storage.base import (
 )
 from shared.storage.errors import InvalidKey, ObjectNotFound
 from shared.storage.keys import BUCKETS, Bucket, check_bucket, check_key
-from shared.storage.local_writer import Finisher, LocalWriter, file_etag
+from shared.storage.local_writer import BatchWriter, Finisher, LocalWriter, file_etag
 
 FILES_ROUTE = "/api/files"
 READ_CHUNK = 256 * 1024
@@ -214,11 +214,27 @@ class LocalStorage:
         return self._signed(grant)
 
     async def open_part_writer(
-        self, bucket: Bucket, key: str, upload_id: str, part_number: int, *, max_bytes: int | None = None
-    ) -> LocalWriter:
-        """Used by the files route for a signed part PUT; the committed info's etag is the part's ETag."""
-        finish = await to_thread.run_sync(self.multipart.part_finisher, bucket, key, upload_id, part_number)
-        return LocalWriter(self.tmp_dir, finish, max_bytes=max_bytes)
+        self,
+        bucket: Bucket,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        *,
+        max_bytes: int | None = None,
+        part_size: int | None = None,
+    ) -> BatchWriter:
+        """Used by the files route for a signed part PUT; the committed info's etag is the part's ETag.
+
+        With `part_size` (what the part URL was signed for) the part is written in place, at its offset in
+        the upload's data file, so completing the upload copies nothing (see `local_multipart`).
+        """
+
+        def open_writer() -> BatchWriter:
+            return self.multipart.part_writer(
+                bucket, key, upload_id, part_number, part_size=part_size, max_bytes=max_bytes
+            )
+
+        return await to_thread.run_sync(open_writer)
 
     async def complete_multipart(
         self, bucket: Bucket, key: str, upload_id: str, parts: Sequence[CompletedPart]
