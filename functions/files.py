@@ -24,6 +24,7 @@ from shared.storage.errors import InvalidRange, MalformedForm, TooLarge
 from shared.storage.factory import get_storage
 from shared.storage.keys import check_bucket
 from shared.storage.local import FILES_ROUTE, LocalStorage
+from shared.storage.malloc_tuning import tune_malloc
 
 
 def _local() -> LocalStorage:
@@ -102,6 +103,7 @@ async def read_object(request: Request) -> Response:
 
 async def write_object(request: Request) -> Response:
     storage = _local()
+    tune_malloc()
     bucket, key = _params(request)
     grant = signing.verify(bucket, key, request.query_params, storage.secret, ops=("put", "part"))
     limit = grant.max_bytes or get_settings().max_archive_bytes

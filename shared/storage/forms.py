@@ -30,6 +30,7 @@ from shared.storage.errors import MalformedForm, StorageError, TooLarge, Unsuppo
 from shared.storage.form_parts import PartEvents, make_parser, part_meta
 from shared.storage.images import StoredImage, delete_keys, store_image
 from shared.storage.keys import Bucket, new_key
+from shared.storage.malloc_tuning import tune_malloc
 from shared.storage.sniff import ALLOWED_TYPES, CONTENT_TYPES, EXTENSIONS, SNIFF_BYTES, sniff
 
 FileKind = Literal["model_archive", "image"]
@@ -265,6 +266,7 @@ async def parse_form_stream(
     for name, rule in files.items():
         if rule.kind == "image" and not rule.preset:
             raise ValueError(f"image field {name!r} needs a preset")
+    tune_malloc()
     events = PartEvents()
     parser = make_parser(content_type, events)
     try:
