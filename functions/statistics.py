@@ -1,5 +1,6 @@
 """`/api/statistics`: site counters, registrations and interiors by day and month, top lists and
-download/tag series; brand accounts see their own brand only. See shared/community/statistics.py.
+download/tag series; brand accounts see their own brand only. Everything but the site counters
+reads the daily rollups: see shared/community/statistics.py.
 """
 
 from __future__ import annotations
@@ -16,18 +17,17 @@ from shared.community.ids import field_uuid
 from shared.community.statistics import (
     INTERIORS,
     REGISTRATIONS,
-    SOURCES,
     TOPICS,
     cache,
+    chart_sql,
     daily_series_sql,
     month_window,
     monthly_series_sql,
     period_window,
     today,
     top_list_sql,
-    year_window,
 )
-from shared.config import get_settings
+from shared.community.stats_rollups import ensure_rollup_zone
 from shared.db import connection, fetch_all, fetch_one
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
@@ -80,19 +80,14 @@ async def _month_and_year(request: Request, source: str, topic: str) -> dict[str
     now = today()
     year = _bounded(request, "year", 2000, 2100, now.year)
     month = _bounded(request, "month", 1, 12, now.month)
-    tz = get_settings().business_timezone
 
     async def compute() -> dict[str, Any]:
+        await ensure_rollup_zone()
         start, end = month_window(year, month)
-        y_start, y_end = year_window(year)
         first, last = start.date(), end.date() - timedelta(days=1)
         async with connection() as conn:
-            daily = await fetch_all(
-                daily_series_sql(source), {"start": start, "end": end, "first": first, "last": last, "tz": tz}, conn
-            )
-            monthly = await fetch_all(
-                monthly_series_sql(source), {"start": y_start, "end": y_end, "year": year, "tz": tz}, conn
-            )
+            daily = await fetch_all(daily_series_sql(source), {"first": first, "last": last}, conn)
+            monthly = await fetch_all(monthly_series_sql(source), {"year": year}, conn)
         return {
             "count": sum(r["count"] for r in daily),
             "year_count": sum(r["count"] for r in monthly),
@@ -124,9 +119,10 @@ def _top(group: str):  # noqa: ANN202
         window = period_window(period)
 
         async def compute() -> dict[str, Any]:
+            await ensure_rollup_zone()
             rows = await fetch_all(
-                top_list_sql(group, topic),
-                {"start": window.start, "end": window.end, "brand": brand, "limit": limit},
+                top_list_sql(group, topic, brand is not None),
+                {"first": window.first_day, "last": window.last_day, "brand": brand, "limit": limit},
             )
             top = [
                 {"id": str(r["id"]), "name": r["name"], "slug": r["slug"], "downloads_count": r["downloads_count"],
@@ -148,11 +144,11 @@ def _chart(topic: str):  # noqa: ANN202
         brand = _brand_scope(request, user)
         period = _choice(request, "period", ("day", "week", "month", "year"), "month")
         window = period_window(period)
-        params = {"start": window.start, "end": window.end, "first": window.first_day, "last": window.last_day,
-                  "tz": get_settings().business_timezone, "brand": brand}
+        params = {"first": window.first_day, "last": window.last_day, "brand": brand}
 
         async def compute() -> dict[str, Any]:
-            daily = await fetch_all(daily_series_sql(SOURCES[topic]), params)
+            await ensure_rollup_zone()
+            daily = await fetch_all(chart_sql(topic, brand is not None), params)
             return {"count": sum(r["count"] for r in daily), "period": period,
                     "chart_data": {f"daily_{topic}": daily}}
 

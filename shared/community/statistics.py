@@ -1,12 +1,17 @@
 """Statistics in the business time zone, computed in SQL with bounded cost.
 
-Every query reads one time range through an index on `created_at` (profiles by role, interiors
-approved, downloads, tags), so its cost follows the rows in the period, never the table; series come
-from `generate_series` left-joined to per-bucket counts, so empty days are zeros, not gaps.
+Every query reads daily rollups (supabase/migrations/20261125000600_stats_rollups.sql), kept by
+triggers in the same transaction as the events: at most one row per day for the site series
+(registrations, interiors) and per day and brand/category pair for the charts, totals and the brand
+and category top lists and a brand's charts and totals, and one row per day and model touched for
+the models top list. So a query's
+cost follows the days in the period (at most 366), never the number of events or models.
+Series come from `generate_series` left-joined to the rollup, so empty days are zeros, not gaps.
 Periods are calendar windows ending today in `Settings.business_timezone`: `day` (today), `week`
 (the last 7 days), `month` (the last 30 days, the default), `year` (the last 365 days). There is
-no unbounded "all time" period: its cost would grow with the history.
-Pending, rejected and deleted interiors are never counted, and neither are their tags.
+no unbounded "all time" period.
+Pending, rejected and deleted interiors are never counted, and neither are their tags; events of
+deleted models are not counted either.
 
 Results are cached per process for a few seconds (dashboards poll; a cache miss costs one query).
 """
@@ -69,46 +74,61 @@ def year_window(year: int) -> tuple[datetime, datetime]:
 cache = TTLCache(env_name="STATS_CACHE_TTL_S", default_ttl=CACHE_TTL_S)
 
 
-# Event sources: (FROM ... WHERE fragment, time column). `%(brand)s` scopes to a brand's models
-# (NULL for admins); `%(start)s`/`%(end)s` bound the range.
-
-DOWNLOADS = """downloads e JOIN models m ON m.id = e.model_id AND NOT m.is_deleted
-    AND (%(brand)s::uuid IS NULL OR m.brand_id = %(brand)s::uuid)
-    WHERE e.created_at >= %(start)s AND e.created_at < %(end)s"""
-TAGS = """interior_tags e JOIN interiors i ON i.id = e.interior_id AND i.status = 1 AND NOT i.is_deleted
-    JOIN models m ON m.id = e.model_id AND NOT m.is_deleted
-    AND (%(brand)s::uuid IS NULL OR m.brand_id = %(brand)s::uuid)
-    WHERE e.created_at >= %(start)s AND e.created_at < %(end)s"""
-SOURCES = {"downloads": DOWNLOADS, "tags": TAGS}
-
-REGISTRATIONS = "profiles e WHERE e.role_id = 3 AND e.created_at >= %(start)s AND e.created_at < %(end)s"
-INTERIORS = """interiors e WHERE e.status = 1 AND NOT e.is_deleted
-    AND e.created_at >= %(start)s AND e.created_at < %(end)s"""
+# Site series: a column of stats_daily_site.
+REGISTRATIONS = "registrations"
+INTERIORS = "interiors"
+TOPIC_COLUMNS = {"downloads": "downloads", "tags": "tags"}
 
 
-def daily_series_sql(source: str) -> str:
+def daily_series_sql(column: str) -> str:
+    """`{date, count}` for each day from %(first)s to %(last)s."""
     return f"""
-SELECT to_char(g.day, 'YYYY-MM-DD') AS date, coalesce(c.n, 0) AS count
+SELECT to_char(g.day, 'YYYY-MM-DD') AS date, coalesce(s.{column}, 0)::bigint AS count
 FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS g (day)
-LEFT JOIN (
-    SELECT (e.created_at AT TIME ZONE %(tz)s)::date AS day, count(*) AS n
-    FROM {source} GROUP BY 1
-) c ON c.day = g.day::date
-ORDER BY g.day"""  # noqa: S608 - sources are constants above
+LEFT JOIN stats_daily_site s ON s.day = g.day::date
+ORDER BY g.day"""  # noqa: S608 - columns are constants above
 
 
-def monthly_series_sql(source: str) -> str:
+def monthly_series_sql(column: str) -> str:
+    """`{month, count}` for the 12 months of %(year)s."""
     return f"""
-SELECT extract(month FROM g.month)::int AS month, coalesce(c.n, 0) AS count
+SELECT extract(month FROM g.month)::int AS month, coalesce(c.n, 0)::bigint AS count
 FROM generate_series(make_date(%(year)s, 1, 1), make_date(%(year)s, 12, 1), interval '1 month') AS g (month)
 LEFT JOIN (
-    SELECT date_trunc('month', e.created_at AT TIME ZONE %(tz)s) AS month, count(*) AS n
-    FROM {source} GROUP BY 1
-) c ON c.month = g.month
-ORDER BY g.month"""  # noqa: S608 - sources are constants above
+    SELECT date_trunc('month', s.day)::date AS month, sum(s.{column}) AS n FROM stats_daily_site s
+    WHERE s.day >= make_date(%(year)s, 1, 1) AND s.day < make_date(%(year)s + 1, 1, 1) GROUP BY 1
+) c ON c.month = g.month::date
+ORDER BY g.month"""  # noqa: S608 - columns are constants above
 
 
-GROUP_KEYS = {"models": "m.id", "brands": "m.brand_id", "categories": "m.category_id"}
+def _scope(brand: bool, alias: str = "s") -> str:
+    # two statements rather than `(%(brand)s IS NULL OR ...)`: each keeps its own index plan
+    return f" AND {alias}.brand_id = %(brand)s::uuid" if brand else ""
+
+
+def _per_day(column: str, brand: bool) -> str:
+    """Daily sums of downloads or tags in the period: a site row a day, or a brand's few rows a day."""
+    if not brand:
+        return f"SELECT s.day, s.{column} AS n FROM stats_daily_site s WHERE s.day BETWEEN %(first)s AND %(last)s"  # noqa: S608
+    return f"""SELECT s.day, sum(s.{column}) AS n FROM stats_daily_brand_category s
+    WHERE s.day BETWEEN %(first)s AND %(last)s{_scope(brand)} GROUP BY 1"""  # noqa: S608
+
+
+def chart_sql(topic: str, brand: bool) -> str:
+    """Daily downloads or tags from %(first)s to %(last)s, for one brand's models or all."""
+    return f"""
+SELECT to_char(g.day, 'YYYY-MM-DD') AS date, coalesce(c.n, 0)::bigint AS count
+FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS g (day)
+LEFT JOIN ({_per_day(TOPIC_COLUMNS[topic], brand)}) c ON c.day = g.day::date
+ORDER BY g.day"""  # noqa: S608 - columns are constants above
+
+
+# Per-group sums: models from the per-model rollup, brands and categories from the brand/category one.
+GROUP_SUMS = {
+    "models": ("stats_daily_model", "s.model_id"),
+    "brands": ("stats_daily_brand_category", "s.brand_id"),
+    "categories": ("stats_daily_brand_category", "s.category_id"),
+}
 GROUP_ROWS = {
     "models": """SELECT g.id, g.name, g.slug, c.name AS category_name, 1 AS models_count,
         top.downloads_count, top.tags_count
@@ -117,35 +137,27 @@ GROUP_ROWS = {
         top.downloads_count, top.tags_count
     FROM top JOIN brands g ON g.id = top.key""",
     "categories": """SELECT g.id, g.name, NULL::text AS slug, coalesce(gp.name, g.name) AS category_name,
-        (SELECT count(*) FROM models mc WHERE mc.category_id = g.id AND NOT mc.is_deleted
-           AND (%(brand)s::uuid IS NULL OR mc.brand_id = %(brand)s::uuid)) AS models_count,
+        (SELECT count(*) FROM models mc
+         WHERE mc.category_id = g.id AND NOT mc.is_deleted{brand_models}) AS models_count,
         top.downloads_count, top.tags_count
     FROM top JOIN categories g ON g.id = top.key LEFT JOIN categories gp ON gp.id = g.parent_id""",
 }
 
 
-def top_list_sql(group: str, topic: str) -> str:
-    """Count of the topic's events in the window, and the top `limit` models/brands/categories.
+def top_list_sql(group: str, topic: str, brand: bool) -> str:
+    """Total of the topic's events from %(first)s to %(last)s, and the top %(limit)s models/brands/categories.
 
-    Downloads and tags are each aggregated per model straight from their `created_at` index (no
-    join yet), the few thousand per-model sums are then joined to models once (deleted models and
-    other brands drop out there) and grouped by the wanted key; only the top rows get their names.
+    Sums the rollup rows of the period grouped by the wanted key (at most days x keys touched; for
+    brands and categories a few rows a day), keeps the top rows, and only those get their names.
+    The total comes from the site rollup (admins) or the brand's brand/category rows, whatever the group.
     """
-    key = GROUP_KEYS[group]
+    column = TOPIC_COLUMNS[topic]
+    table, key = GROUP_SUMS[group]
+    rows = GROUP_ROWS[group].replace("{brand_models}", _scope(brand, "mc"))
     return f"""
-WITH d AS (SELECT e.model_id, count(*) AS n FROM downloads e
-           WHERE e.created_at >= %(start)s AND e.created_at < %(end)s GROUP BY 1),
-     t AS (SELECT e.model_id, count(*) AS n FROM interior_tags e
-           JOIN interiors i ON i.id = e.interior_id AND i.status = 1 AND NOT i.is_deleted
-           WHERE e.created_at >= %(start)s AND e.created_at < %(end)s GROUP BY 1),
-     s AS (SELECT mm.key, sum(coalesce(d.n, 0))::bigint AS downloads_count,
-                  sum(coalesce(t.n, 0))::bigint AS tags_count
-           FROM d FULL JOIN t ON t.model_id = d.model_id
-           -- one primary-key probe per active model (OFFSET 0 keeps the planner from hashing all models)
-           CROSS JOIN LATERAL (SELECT {key} AS key FROM models m WHERE m.id = coalesce(d.model_id, t.model_id)
-                AND NOT m.is_deleted AND (%(brand)s::uuid IS NULL OR m.brand_id = %(brand)s::uuid) OFFSET 0) mm
-           GROUP BY 1),
-     top AS (SELECT * FROM s WHERE key IS NOT NULL AND {topic}_count > 0
-             ORDER BY {topic}_count DESC, key LIMIT %(limit)s)
-SELECT tot.total, r.* FROM (SELECT coalesce(sum({topic}_count), 0)::bigint AS total FROM s) tot
-LEFT JOIN LATERAL ({GROUP_ROWS[group]} ORDER BY top.{topic}_count DESC, g.id) r ON true"""  # noqa: S608
+WITH s AS (SELECT {key} AS key, sum(s.downloads)::bigint AS downloads_count, sum(s.tags)::bigint AS tags_count
+           FROM {table} s WHERE s.day BETWEEN %(first)s AND %(last)s{_scope(brand)} GROUP BY 1),
+     top AS (SELECT * FROM s WHERE key IS NOT NULL AND {column}_count > 0
+             ORDER BY {column}_count DESC, key LIMIT %(limit)s)
+SELECT tot.total, r.* FROM (SELECT coalesce(sum(p.n), 0)::bigint AS total FROM ({_per_day(column, brand)}) p) tot
+LEFT JOIN LATERAL ({rows} ORDER BY top.{column}_count DESC, g.id) r ON true"""  # noqa: S608
