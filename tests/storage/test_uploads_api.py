@@ -231,7 +231,8 @@ async def test_multipart_parts_out_of_order_and_reuploaded_assemble_exactly(api:
     )
     assert refused.status_code == 400, refused.text
     parts = [{"part_number": n, "etag": etags[n]} for n in sorted(etags)]
-    done = await api.client.post(f"/api/uploads/{plan['upload_id']}/complete", json={"parts": parts}, headers=brand.auth)
+    complete_url = f"/api/uploads/{plan['upload_id']}/complete"
+    done = await api.client.post(complete_url, json={"parts": parts}, headers=brand.auth)
     assert done.status_code == 200, done.text
     async with transaction() as conn:
         claimed = await claim_upload(plan["upload_id"], owner_id=brand["id"], kind="model_archive", conn=conn)
