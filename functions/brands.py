@@ -11,11 +11,11 @@ from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
 from shared.catalogue import brands as b
-from shared.catalogue.common import path_uuid, uuid_or_none
 from shared.catalogue.requests import read_write, set_fields
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
-from shared.http.errors import ApiError, FieldError
+from shared.http.errors import ApiError
+from shared.http.ids import query_uuid, uuid_or_404
 from shared.http.pagination import page_request
 from shared.users.deletion import delete_image_quietly, delete_user_everywhere
 
@@ -31,9 +31,7 @@ def _logo_rule() -> dict[str, Any]:
 @requires("pub")
 async def list_brands(request: Request, _: None) -> Response:
     page = page_request(request, b.ORDER_COLUMNS)
-    country = request.query_params.get("country_id") or None
-    if country and uuid_or_none(country) is None:
-        raise ApiError("validation", errors=[FieldError("country_id", "expected a UUID")])
+    country = query_uuid(request, "country_id")
     result = await b.list_brands(page, request.query_params.get("name") or None, country)
     return ok(result.answer("brands"))
 
@@ -58,7 +56,7 @@ async def create_brand(request: Request, _: CurrentUser) -> Response:
 
 @requires("brand", "admin")
 async def update_brand(request: Request, user: CurrentUser) -> Response:
-    brand_id = path_uuid(request.path_params["id"])
+    brand_id = uuid_or_404(request.path_params["id"])
     if not user.is_admin and user.brand_id != brand_id:
         raise ApiError("access_denied")
     body, form = await read_write(request, b.BrandEdit, files=_logo_rule(), arrays=ARRAYS)
@@ -79,7 +77,7 @@ async def update_brand(request: Request, user: CurrentUser) -> Response:
 
 @requires("admin")
 async def delete_brand(request: Request, _: CurrentUser) -> Response:
-    brand_id = path_uuid(request.path_params["id"])
+    brand_id = uuid_or_404(request.path_params["id"])
     accounts, logo = await b.delete_brand(brand_id)
     for account in accounts:
         await delete_user_everywhere(account)

@@ -14,11 +14,12 @@ from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
 from shared.catalogue import dictionaries as d
-from shared.catalogue.common import path_int, path_uuid, uuid_or_none
+from shared.catalogue.common import path_int
 from shared.catalogue.requests import read_write, set_fields
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import as_uuid, uuid_or_404
 from shared.http.validation import query_bool
 from shared.users.deletion import delete_image_quietly
 
@@ -35,7 +36,7 @@ def _category_files() -> dict[str, Any]:
 
 def _entry_id(spec: d.Dictionary, request: Request) -> Any:
     raw = request.path_params["id"]
-    return path_int(raw) if spec.int_id else path_uuid(raw)
+    return path_int(raw) if spec.int_id else uuid_or_404(raw)
 
 
 def _list_route(spec: d.Dictionary):  # noqa: ANN202
@@ -139,7 +140,7 @@ async def main_categories(request: Request, _: None) -> Response:
 
 @requires("pub")
 async def brand_categories(request: Request, _: None) -> Response:
-    brand_id = uuid_or_none(request.path_params["brand_id"])
+    brand_id = as_uuid(request.path_params["brand_id"])
     if brand_id is None:
         raise ApiError("not_found")
     return ok(await d.brand_categories(brand_id))

@@ -11,13 +11,14 @@ from starlette.routing import Route
 from shared.auth.guard import CurrentUser, requires
 from shared.catalogue import model_list as ml
 from shared.catalogue import model_write as mw
-from shared.catalogue.common import path_int, path_uuid, uuid_or_none
+from shared.catalogue.common import path_int
 from shared.catalogue.downloads import request_download
 from shared.catalogue.model_detail import count_view, model_detail, with_extras
 from shared.catalogue.requests import is_multipart, read_write
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import query_uuid, query_uuid_list, uuid_or_404
 from shared.http.validation import parse_body, query_list
 
 
@@ -37,19 +38,14 @@ async def count_models(request: Request, _: None) -> Response:
 
 @requires("opt")
 async def model_counts(request: Request, user: CurrentUser | None) -> Response:
-    brand_id = request.query_params.get("brand_id") or None
-    if brand_id and uuid_or_none(brand_id) is None:
-        raise ApiError("validation", errors=[FieldError("brand_id", "expected a UUID")])
+    brand_id = query_uuid(request, "brand_id")
     return ok({"counts": await ml.model_counts(brand_id, bool(user and user.is_admin))})
 
 
 @requires("pub")
 async def cart(request: Request, _: None) -> Response:
-    ids = query_list(request, "in")
-    parsed = [uuid_or_none(i) for i in ids]
-    if any(p is None for p in parsed):
-        raise ApiError("validation", errors=[FieldError("in", "expected UUIDs")])
-    return ok({"models": await ml.cart(parsed)})  # type: ignore[arg-type]
+    ids = query_uuid_list(query_list(request, "in"), "in")
+    return ok({"models": await ml.cart(ids)})
 
 
 @requires("opt")
@@ -79,7 +75,7 @@ async def create_model(request: Request, user: CurrentUser) -> Response:
 
 @requires("brand", "admin")
 async def update_model(request: Request, user: CurrentUser) -> Response:
-    model_id = path_uuid(request.path_params["id"])
+    model_id = uuid_or_404(request.path_params["id"])
     rules = mw.file_rules(cover_required=False, archive=False)
     body, form = await read_write(request, mw.ModelEdit, files=rules, arrays=mw.ARRAYS)
     try:
@@ -94,7 +90,7 @@ async def update_model(request: Request, user: CurrentUser) -> Response:
 
 @requires("brand", "admin")
 async def replace_file(request: Request, user: CurrentUser) -> Response:
-    model_id = path_uuid(request.path_params["id"])
+    model_id = uuid_or_404(request.path_params["id"])
     if is_multipart(request):
         body, form = await read_write(request, mw.FileIn, files={"file": mw.file_rules(cover_required=False)["file"]})
     else:
@@ -111,7 +107,7 @@ async def replace_file(request: Request, user: CurrentUser) -> Response:
 
 @requires("brand", "admin")
 async def add_images(request: Request, user: CurrentUser) -> Response:
-    model_id = path_uuid(request.path_params["id"])
+    model_id = uuid_or_404(request.path_params["id"])
     if not is_multipart(request):
         raise ApiError("unsupported_media_type", errors=[FieldError("content-type", "expected multipart/form-data")])
     rules = {"images": mw.file_rules(cover_required=False)["images"]}
@@ -126,7 +122,7 @@ async def add_images(request: Request, user: CurrentUser) -> Response:
 
 @requires("brand", "admin")
 async def remove_image(request: Request, user: CurrentUser) -> Response:
-    key = await mw.remove_image(user, path_uuid(request.path_params["image_id"]))
+    key = await mw.remove_image(user, uuid_or_404(request.path_params["image_id"]))
     await mw.delete_unused_images([key])
     return ok(None, "deleted")
 
@@ -143,7 +139,7 @@ def _links_route(kind: str):  # noqa: ANN202
 
     @requires("brand", "admin")
     async def add_links(request: Request, user: CurrentUser) -> Response:
-        model_id = path_uuid(request.path_params["id"])
+        model_id = uuid_or_404(request.path_params["id"])
         raw = await parse_body(request, dict)
         from shared.catalogue.requests import _json_arrays
         from shared.http.validation import convert
@@ -156,7 +152,7 @@ def _links_route(kind: str):  # noqa: ANN202
 
     @requires("brand", "admin")
     async def remove_link(request: Request, user: CurrentUser) -> Response:
-        model_id = path_uuid(request.path_params["id"])
+        model_id = uuid_or_404(request.path_params["id"])
         await mw.remove_link(user, model_id, kind, path_int(request.path_params[single]))
         return ok(None, "deleted")
 
@@ -165,13 +161,13 @@ def _links_route(kind: str):  # noqa: ANN202
 
 @requires("brand", "admin")
 async def delete_model(request: Request, user: CurrentUser) -> Response:
-    await mw.soft_delete(user, path_uuid(request.path_params["id"]))
+    await mw.soft_delete(user, uuid_or_404(request.path_params["id"]))
     return ok(None, "deleted")
 
 
 @requires("user")
 async def download(request: Request, user: CurrentUser) -> Response:
-    return ok(await request_download(user, path_uuid(request.path_params["id"])))
+    return ok(await request_download(user, uuid_or_404(request.path_params["id"])))
 
 
 _add_materials, _remove_material = _links_route("materials")

@@ -14,13 +14,13 @@ from shared.auth.profiles import EDITABLE_FIELDS, own_profile, public_profile
 from shared.auth.provider import get_provider
 from shared.catalogue import downloads as dl
 from shared.catalogue import people
-from shared.catalogue.common import image_prefix, uuid_or_none
+from shared.catalogue.common import image_prefix
 from shared.db import execute, fetch_one, transaction
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
 from shared.http.errors import ApiError, FieldError
 from shared.http.fields import FullName, Password, ShortText, Url, Username
-from shared.http.ids import path_uuid
+from shared.http.ids import path_uuid, query_uuid
 from shared.http.pagination import page_request
 from shared.http.validation import parse_body, query_bool, query_int
 from shared.users.deletion import delete_user_everywhere
@@ -163,12 +163,10 @@ async def list_designers(request: Request, _: None) -> Response:
 @requires("admin", "brand")
 async def list_users(request: Request, user: CurrentUser) -> Response:
     page = page_request(request, people.USER_ORDER)
-    model = request.query_params.get("downloaded_model") or None
-    if model and uuid_or_none(model) is None:
-        raise ApiError("validation", errors=[FieldError("downloaded_model", "expected a UUID")])
+    model = query_uuid(request, "downloaded_model")
     filters = {
         "key": request.query_params.get("key") or None, "role_id": query_int(request, "role_id"),
-        "is_banned": query_bool(request, "is_banned"), "downloaded_model": uuid_or_none(model),
+        "is_banned": query_bool(request, "is_banned"), "downloaded_model": model,
     }
     if not user.is_admin:
         if not user.brand_id:

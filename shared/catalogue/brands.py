@@ -95,9 +95,9 @@ async def list_brands(page: PageRequest, name: str | None, country_id: str | Non
 
 
 async def get_brand(identifier: str, conn: Any = None) -> msgspec.Raw:
-    from shared.catalogue.common import uuid_or_none
+    from shared.http.ids import as_uuid
 
-    brand_id = uuid_or_none(identifier)
+    brand_id = as_uuid(identifier)
     where = "b.id = %(id)s" if brand_id else "b.slug = %(slug)s"
     select = _row_json(detail=True)
     sql = f"SELECT {select}::text AS j FROM brands b LEFT JOIN countries c ON c.id = b.country_id"  # noqa: S608

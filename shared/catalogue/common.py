@@ -10,11 +10,7 @@ from psycopg import errors
 
 from shared.db.pool import statement_counter
 from shared.http.errors import ApiError, FieldError
-from shared.http.ids import as_uuid, uuid_or_404
 from shared.media import image_url
-
-uuid_or_none = as_uuid
-path_uuid = uuid_or_404  # a UUID path segment; anything else cannot name a row, so it is a 404
 
 
 def path_int(value: str) -> int:

@@ -7,9 +7,10 @@ from typing import Any
 
 import msgspec
 
-from shared.catalogue.common import image_prefix, uuid_or_none
+from shared.catalogue.common import image_prefix
 from shared.db import connection, fetch_one
 from shared.http.errors import ApiError
+from shared.http.ids import as_uuid
 
 try:  # the community group's seam; absent until it is installed
     from shared.community.model_extras import model_extras
@@ -64,7 +65,7 @@ LEFT JOIN platforms rp ON rp.id = m.render_platform_id
 
 
 async def model_detail(identifier: str, *, include_deleted: bool = False, conn: Any = None) -> dict[str, Any]:
-    model_id = uuid_or_none(identifier)
+    model_id = as_uuid(identifier)
     where = "WHERE m.id = %(id)s" if model_id else "WHERE m.slug = %(slug)s"
     row = await fetch_one(DETAIL_SQL + where, {"img": image_prefix(), "id": model_id, "slug": identifier}, conn)
     if row is None or (row["is_deleted"] and not include_deleted):

@@ -23,12 +23,12 @@ from typing import Any
 import msgspec
 from starlette.requests import Request
 
-from shared.catalogue.common import image_prefix, uuid_or_none
+from shared.catalogue.common import image_prefix
 from shared.catalogue.dictionaries import escape_like
 from shared.catalogue.paging import Page, raw_array
 from shared.db import fetch_all, fetch_one
 from shared.http.errors import ApiError, FieldError
-from shared.http.ids import query_uuid
+from shared.http.ids import as_uuid, query_uuid
 from shared.http.pagination import PageRequest, encode_cursor, page_request
 from shared.http.validation import query_bool, query_int, query_int_list, query_list
 
@@ -60,7 +60,7 @@ class ModelFilters:
 
 def _uuid_list(request: Request, name: str) -> list[str]:
     values = query_list(request, name)
-    parsed = [uuid_or_none(v) for v in values]
+    parsed = [as_uuid(v) for v in values]
     if any(p is None for p in parsed):
         raise ApiError("validation", errors=[FieldError(name, "expected UUIDs")])
     return parsed  # type: ignore[return-value]

@@ -16,13 +16,14 @@ from psycopg import errors
 
 from shared.auth.guard import CurrentUser
 from shared.catalogue.access import check_owner, editable_model
-from shared.catalogue.common import api_error_from_db, uuid_or_none
+from shared.catalogue.common import api_error_from_db
 from shared.catalogue.model_detail import model_detail
 from shared.catalogue.slugs import free_slug
 from shared.catalogue.text import clean_description
 from shared.catalogue.uploads import AttachedUpload, claim_upload
 from shared.db import execute, fetch_all, fetch_one, transaction
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import as_uuid
 
 log = logging.getLogger("tridmo.models")
 MAX_GALLERY = 20
@@ -198,7 +199,7 @@ async def _insert_with_slug(conn: Any, values: dict[str, Any]) -> str:
 async def update_model(user: CurrentUser, model_id: str, body: ModelEdit, form: Any) -> tuple[dict, list[str]]:
     """Returns the model and the image keys it no longer uses (deleted after the commit)."""
     fields = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not UNSET}
-    removed = [r for r in (uuid_or_none(i) for i in fields.pop("removed_images", [])) if r]
+    removed = [r for r in (as_uuid(i) for i in fields.pop("removed_images", [])) if r]
     materials = fields.pop("materials", None)
     colors = fields.pop("colors", None)
     if "description" in fields:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shared.catalogue.common import uuid_or_none
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import as_uuid
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class AttachedUpload:
 
 
 async def claim_upload(conn: Any, upload_id: str, user_id: str) -> AttachedUpload:
-    if uuid_or_none(upload_id) is None:
+    if as_uuid(upload_id) is None:
         raise ApiError("validation", errors=[FieldError("upload_id", "no completed upload with this id")])
     from shared.storage.uploads import claim_upload as claim
 
