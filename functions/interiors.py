@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
-from shared.community.ids import as_uuid, path_uuid
 from shared.community.interior_forms import (
     GALLERY_FILES,
     MAX_GALLERY,
@@ -31,6 +30,7 @@ from shared.db import fetch_all, fetch_one, fetch_val, transaction
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import as_uuid, path_uuid
 from shared.http.validation import parse_body
 from shared.storage import StreamedForm, delete_image, get_storage, parse_streamed_form
 from shared.text import slugify

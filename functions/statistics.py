@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
-from shared.community.ids import field_uuid
 from shared.community.statistics import (
     INTERIORS,
     REGISTRATIONS,
@@ -32,6 +31,7 @@ from shared.db import connection, fetch_all, fetch_one
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import field_uuid
 from shared.http.validation import query_int
 
 _MAIN = """

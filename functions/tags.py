@@ -10,7 +10,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
-from shared.community.ids import field_uuid, path_uuid
 from shared.community.interiors import CARD_COLUMNS, CARD_JOINS, PUBLIC, card, find_interior
 from shared.community.notify import notify_brand
 from shared.community.tags import tag_object, tags_of_interior
@@ -18,6 +17,7 @@ from shared.db import connection, fetch_all, fetch_one, fetch_val, transaction
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import field_uuid, path_uuid
 from shared.http.pagination import page_request, pagination
 from shared.http.validation import parse_body
 

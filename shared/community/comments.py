@@ -16,10 +16,10 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from shared.auth.guard import CurrentUser
-from shared.community.ids import as_uuid
 from shared.community.interiors import can_see
 from shared.db import fetch_all, fetch_one
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import as_uuid
 
 MAX_TEXT = 2048
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

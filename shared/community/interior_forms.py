@@ -12,9 +12,9 @@ import msgspec
 from psycopg import AsyncConnection
 from starlette.requests import Request
 
-from shared.community.ids import as_uuid
 from shared.db import fetch_one
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import as_uuid
 from shared.http.validation import convert, parse_body
 from shared.storage import FileRule, StreamedForm, parse_streamed_form
 

@@ -12,9 +12,9 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from shared.auth.guard import CurrentUser
-from shared.community.ids import as_uuid
 from shared.db import fetch_one
 from shared.http.errors import ApiError
+from shared.http.ids import as_uuid
 from shared.media import image_object
 
 PUBLIC = "i.status = 1 AND NOT i.is_deleted"
