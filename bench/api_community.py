@@ -137,6 +137,7 @@ def main() -> int:
     parser.add_argument("--interiors", type=int, default=20_000)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", default="", help="run only scenarios whose name contains this text")
     args = parser.parse_args()
 
     from shared.config import get_settings
@@ -155,6 +156,9 @@ def main() -> int:
         ("", {}, [s[0] for s in SCENARIOS]),
         (" (no cache)", {"STATS_CACHE_TTL_S": "0"}, ["statistics/models"]),
     ):
+        names = [n for n in names if args.only in n]
+        if not names:
+            continue
         port = free_port()
         server = start_server(port, db_url, **env)
         base = f"http://127.0.0.1:{port}"

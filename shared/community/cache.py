@@ -1,9 +1,15 @@
-"""A small per-process TTL cache: safe to lose, one query per key per period however many callers."""
+"""A small per-process TTL cache: safe to lose, one query per key per period however many callers.
+
+`get` makes callers wait for an expired value (one computes, the others wait on its lock);
+`stale` never makes a caller wait once a value exists: past its TTL the old value is served while
+one background task per key recomputes it (stale-while-revalidate).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shared.config import get_settings
@@ -20,6 +26,7 @@ class TTLCache:
         self.max_entries = max_entries
         self.values: dict[Any, tuple[float, Any]] = {}
         self.locks: dict[Any, asyncio.Lock] = {}
+        self.refreshing: dict[Any, asyncio.Task[Any]] = {}
 
     @property
     def ttl(self) -> float:
@@ -32,6 +39,39 @@ class TTLCache:
         """The cached value if still fresh, else None (never computes)."""
         hit = self.values.get(key)
         return hit[1] if hit and hit[0] > time.monotonic() else None
+
+    def stale(self, key: Any, compute: Callable[[], Awaitable[Any]],
+              keep: Callable[[Any], bool] | None = None) -> Any:
+        """The cached value, fresh or not (None if there is none); when it has expired, one background
+        task per key recomputes it, so no caller waits. `keep(value)` False drops a recomputed value."""
+        hit = self.values.get(key)
+        if hit is None:
+            return None
+        if hit[0] <= time.monotonic() and self.ttl > 0:
+            task_key = (id(asyncio.get_running_loop()), key)
+            if task_key not in self.refreshing:
+                self.values[key] = (time.monotonic() + self.ttl, hit[1])  # one refresh per period even if it fails
+                task = asyncio.get_running_loop().create_task(self._refresh(key, compute, keep))
+                self.refreshing[task_key] = task  # also keeps a strong reference to the task
+                task.add_done_callback(lambda _t: self.refreshing.pop(task_key, None))
+        return hit[1]
+
+    async def _refresh(self, key: Any, compute: Callable[[], Awaitable[Any]],
+                       keep: Callable[[Any], bool] | None) -> None:
+        try:
+            value = await compute()
+        except Exception:  # noqa: BLE001 - a failed refresh keeps serving the old value; the next period retries
+            return
+        if keep is not None and not keep(value):
+            self.values.pop(key, None)
+        else:
+            self.put(key, value)
+
+    def put(self, key: Any, value: Any) -> None:
+        if len(self.values) >= self.max_entries and key not in self.values:
+            self.values.clear()
+            self.locks = {}
+        self.values[key] = (time.monotonic() + self.ttl, value)
 
     async def get(self, key: Any, compute: Any) -> Any:
         if self.ttl <= 0:
@@ -46,10 +86,7 @@ class TTLCache:
             if hit and hit[0] > time.monotonic():
                 return hit[1]
             value = await compute()
-            if len(self.values) >= self.max_entries:
-                self.values.clear()
-                self.locks = {}
-            self.values[key] = (time.monotonic() + self.ttl, value)
+            self.put(key, value)
             return value
 
     def clear(self) -> None:
