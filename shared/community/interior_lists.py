@@ -10,10 +10,10 @@ from starlette.requests import Request
 
 from shared.auth.guard import CurrentUser
 from shared.community.cache import TTLCache
-from shared.community.ids import field_uuid, query_uuid_list
 from shared.community.interiors import CARD_JOINS, visible_sql
 from shared.db import fetch_all, fetch_val
 from shared.http.errors import ApiError, FieldError
+from shared.http.ids import field_uuid, query_uuid_list
 from shared.http.pagination import PageRequest, encode_cursor, page_request, pagination
 from shared.http.validation import query_int_list, query_list
 from shared.media import image_url
