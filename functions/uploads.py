@@ -4,10 +4,16 @@ The API only hands out URLs and checks the result, so a 2 GiB archive never pass
 An upload is `pending` until completed, then `completed` (size and sniffed type checked) until a model
 route claims it (`shared.storage.uploads.claim_upload`). Unfinished and unclaimed uploads expire and
 the sweep (`python -m shared.storage.sweep`) removes them with their objects.
+
+With a storage replica, completing an upload queues the object for copying in the same transaction
+(`replication_queue`); `python -m shared.storage.replicate` drains it on a schedule. On a long-lived
+server the copy is also tried right after the response (fast path); on Lambda it is not, because Mangum
+would hold the response until the copy ends and the frozen process cannot run it afterwards.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Literal
 
@@ -27,6 +33,8 @@ from shared.http.validation import parse_body
 from shared.storage.base import CompletedPart
 from shared.storage.errors import StorageError
 from shared.storage.factory import get_storage
+from shared.storage.replica import is_replicated
+from shared.storage.replicate import mirror_soon
 from shared.storage.uploads import complete_upload, create_upload, discard_upload, load_upload, void_upload
 
 
@@ -105,9 +113,9 @@ async def finish_upload(request: Request, user: CurrentUser) -> Response:
             await void_upload(upload_id)
         raise
     response = ok(_public(done), "ok")
-    mirror = getattr(storage, "mirror", None)
-    if mirror is not None:  # a replicated backend: copy the directly uploaded object to the replica
-        response.background = BackgroundTask(mirror, row["bucket"], row["object_key"])
+    if is_replicated(storage) and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # The durable record is the queue row committed above; this only makes the copy happen sooner.
+        response.background = BackgroundTask(mirror_soon, storage, row["bucket"], row["object_key"])
     return response
 
 

@@ -4,7 +4,13 @@ When the primary fails (unreachable, timing out, 5xx) it is skipped for `cooldow
 after the first does not pay the timeout again. Objects written while the primary was down exist only on
 the replica, so a read that finds nothing on the primary also asks the replica. Multipart uploads started
 on the replica carry an `r:` prefix in their id, so the later part/complete/abort calls find it without
-any shared state. `mirror()` copies one object from the primary to the replica (after a direct upload).
+any shared state.
+
+Sides diverge in two ways: a direct upload lands on one side only (the client PUTs to a presigned URL),
+and a mirrored write carries on when one side drops out. `sync_object()` copies one object to the side
+that lacks it, streamed (GET → equal-part multipart PUT, one part in memory); a write that lost a side
+is reported to `journal` so `shared.storage.replicate` copies it later. Without a journal (no database
+configured) only a warning is logged and `python -m shared.storage.replicate --full` repairs it.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
@@ -33,14 +40,67 @@ from shared.storage.keys import Bucket
 log = logging.getLogger("storage.replica")
 T = TypeVar("T")
 _REPLICA_TAG = "r:"
+Journal = Callable[[Bucket, str, str], Awaitable[None]]  # (bucket, key, why): remember to copy it later
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What `sync_object` did: `copied` (with its direction), `in_sync`, or `gone` (on neither side)."""
+
+    outcome: str
+    size: int = 0
+    source: str = ""
+    target: str = ""
+
+
+def _etag(info: ObjectInfo) -> str:
+    return info.etag.strip().strip('"')
+
+
+def same_object(a: ObjectInfo, b: ObjectInfo) -> bool:
+    """Equal sizes and ETags. A multipart ETag (`<md5>-<parts>`) depends on the part layout, which a copy
+    need not share, so when either side has one, equal sizes are the evidence (keys are never reused)."""
+    if a.size != b.size:
+        return False
+    ea, eb = _etag(a), _etag(b)
+    return ea == eb or "-" in ea or "-" in eb
+
+
+async def head_or_none(backend: Storage, bucket: Bucket, key: str) -> ObjectInfo | None:
+    try:
+        return await backend.head(bucket, key)
+    except ObjectNotFound:
+        return None
+
+
+async def copy_object(source: Storage, target: Storage, bucket: Bucket, key: str) -> ObjectInfo:
+    """Stream one object across endpoints (no server-side copy between accounts). The target's writer
+    sends equal parts of `part_size_for(size)` and holds one part at a time; the result is verified."""
+    stream = await source.get(bucket, key)
+    try:
+        info = await put_stream(
+            target, bucket, key, stream, content_type=stream.info.content_type, size_hint=stream.info.size
+        )
+    finally:
+        await stream.aclose()
+    if info.size != stream.info.size:
+        raise StorageUnavailable(f"copy of {bucket}/{key} has {info.size} bytes, the source {stream.info.size}")
+    return info
 
 
 class MirroredWriter:
     """Feeds every chunk to each live writer; a writer that becomes unavailable is dropped, not fatal."""
 
-    def __init__(self, writers: list[tuple[str, ObjectWriter]], on_failure: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        writers: list[tuple[str, ObjectWriter]],
+        on_failure: Callable[[str], None],
+        on_diverged: Callable[[list[str]], Awaitable[None]] | None = None,
+    ) -> None:
         self._writers = writers
         self._on_failure = on_failure
+        self._on_diverged = on_diverged
+        self.dropped: list[str] = []
 
     async def _each(self, op: Callable[[ObjectWriter], Awaitable[Any]]) -> list[Any]:
         results: dict[str, Any] = {}
@@ -58,6 +118,7 @@ class MirroredWriter:
         for label, exc in errors.items():
             log.warning("storage write dropped %s: %s", label, exc)
             self._on_failure(label)
+            self.dropped.append(label)
             writer = dict(self._writers)[label]
             await writer.abort()
         self._writers = [(label, writer) for label, writer in self._writers if label not in errors]
@@ -78,6 +139,8 @@ class MirroredWriter:
         except BaseException:
             await self.abort()
             raise
+        if self.dropped and self._on_diverged is not None:
+            await self._on_diverged(self.dropped)
         return infos[0]
 
     async def abort(self) -> None:
@@ -89,10 +152,14 @@ class MirroredWriter:
 class ReplicatedStorage:
     name = "replicated"
 
-    def __init__(self, primary: Storage, replica: Storage, *, cooldown_s: float = 30.0) -> None:
+    def __init__(
+        self, primary: Storage, replica: Storage, *, cooldown_s: float = 30.0, journal: Journal | str | None = "db"
+    ) -> None:
+        """`journal="db"` records divergent writes in `replication_queue` when `DB_URL` is set."""
         self.primary = primary
         self.replica = replica
         self.cooldown_s = cooldown_s
+        self.journal = journal
         self._primary_down_until = 0.0
 
     def _mark_down(self, label: str) -> None:
@@ -138,7 +205,27 @@ class ReplicatedStorage:
                 bucket, key, content_type=content_type, max_bytes=max_bytes, size_hint=size_hint
             )
             writers.append((label, writer))
-        return MirroredWriter(writers, self._mark_down)
+
+        async def diverged(dropped: list[str]) -> None:
+            await self._record_divergence(bucket, key, f"write missed {', '.join(dropped)}")
+
+        return MirroredWriter(writers, self._mark_down, diverged)
+
+    async def _record_divergence(self, bucket: Bucket, key: str, why: str) -> None:
+        """Best effort, never fails the write: the object is stored, only its mirror is late."""
+        journal = self.journal
+        if journal == "db":
+            from shared.storage.replicate import record_divergence
+
+            journal = record_divergence
+        if not callable(journal):
+            log.warning("storage sides diverged on %s/%s (%s); run the replicate job with --full", bucket, key, why)
+            return
+        try:
+            with anyio.CancelScope(shield=True), anyio.fail_after(5):
+                await journal(bucket, key, why)
+        except Exception as exc:  # noqa: BLE001 - a lost note is repaired by --full; the write succeeded
+            log.error("could not queue %s/%s for replication (%s): %s", bucket, key, why, exc)
 
     async def head(self, bucket: Bucket, key: str) -> ObjectInfo:
         return await self._read(lambda backend: backend.head(bucket, key))
@@ -168,15 +255,25 @@ class ReplicatedStorage:
                 self._mark_down(label)
         raise StorageUnavailable("neither primary nor replica storage can list objects")
 
-    async def mirror(self, bucket: Bucket, key: str) -> ObjectInfo:
-        """Copy one object from the primary to the replica (direct uploads land on the primary only)."""
-        stream = await self.primary.get(bucket, key)
-        try:
-            return await put_stream(
-                self.replica, bucket, key, stream, content_type=stream.info.content_type, size_hint=stream.info.size
-            )
-        finally:
-            await stream.aclose()
+    async def sync_object(self, bucket: Bucket, key: str) -> SyncResult:
+        """Make both sides hold the object: copy it to the side that lacks it (the primary's wins when
+        both differ). A direct upload made while the primary was suspect lives on the replica only, so
+        the direction is decided here, not by the caller. `StorageUnavailable` when a side is down."""
+        on_primary = await head_or_none(self.primary, bucket, key)
+        on_replica = await head_or_none(self.replica, bucket, key)
+        if on_primary is None and on_replica is None:
+            return SyncResult("gone")
+        if on_primary is not None and on_replica is not None and same_object(on_primary, on_replica):
+            return SyncResult("in_sync", on_primary.size)
+        if on_primary is not None:
+            info = await copy_object(self.primary, self.replica, bucket, key)
+            return SyncResult("copied", info.size, "primary", "replica")
+        info = await copy_object(self.replica, self.primary, bucket, key)
+        return SyncResult("copied", info.size, "replica", "primary")
+
+    async def mirror(self, bucket: Bucket, key: str) -> SyncResult:
+        """Copy one directly uploaded object to the other side (kept for callers of the old name)."""
+        return await self.sync_object(bucket, key)
 
     # URLs --------------------------------------------------------------------------------------
     def public_url(self, key: str) -> str:
@@ -249,3 +346,7 @@ class ReplicatedStorage:
         primary = await self.primary.check()
         replica = await self.replica.check()
         return {"primary": next(iter(primary.values())), "replica": next(iter(replica.values()))}
+
+
+def is_replicated(storage: object) -> bool:
+    return isinstance(storage, ReplicatedStorage)

@@ -7,6 +7,10 @@ routes can attach a completed upload inside their own transaction:
     # → claimed.key / size / file_type / filename, and the row is now 'attached'
 
 A claimed image upload is re-encoded on claim (`claim_image_upload`): the original is never kept.
+
+With a replica configured, a completed upload exists on one side only (the client PUT it straight there):
+completing it also queues it in `replication_queue`, in the same transaction, so the copy to the other
+side survives any crash; `python -m shared.storage.replicate` drains the queue.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from shared.storage.errors import (
 from shared.storage.images import StoredImage, store_image
 from shared.storage.keys import Bucket, new_key
 from shared.storage.parts import part_count, part_size_for
+from shared.storage.replica import is_replicated
 from shared.storage.sniff import ALLOWED_TYPES, CONTENT_TYPES, EXTENSIONS, SNIFF_BYTES, allowed, sniff
 
 _SELECT_OWN = """
@@ -168,7 +173,12 @@ async def complete_upload(
         await storage.delete(bucket, key)
         exc.void_upload = True  # type: ignore[attr-defined]
         raise
-    return await _fetch_one(conn, _MARK_COMPLETED, (info.size, file_type, keep_for_s, row["id"]))
+    done = await _fetch_one(conn, _MARK_COMPLETED, (info.size, file_type, keep_for_s, row["id"]))
+    if is_replicated(storage):
+        from shared.storage.replicate import enqueue
+
+        await enqueue(conn, bucket, key)
+    return done
 
 
 async def discard_upload(storage: Storage, conn: Any, row: dict[str, Any]) -> None:

@@ -1,0 +1,406 @@
+"""Reconcile the primary storage with its replica. `python -m shared.storage.replicate [--full]`.
+
+Default mode drains `replication_queue`: every row names an object that may exist on one side only (a
+completed direct upload, a mirrored write that lost a side). Rows are claimed with a lease (`next_attempt_at`
+pushed forward, `FOR UPDATE SKIP LOCKED`, so concurrent runs never copy the same row), copied with
+`ReplicatedStorage.sync_object` (streamed GET → equal-part multipart PUT, one part in memory; skipped when
+the other side already has the same size/ETag), and deleted only after the copy is verified. A failure
+increments `attempts`, keeps `last_error` and backs off exponentially; after several consecutive failures
+the run stops early (an endpoint is down) and hands its unstarted rows back. Nothing is lost by a crash:
+an expired lease makes the row due again.
+
+`--full` repairs after an outage without the queue: it lists both sides (by bucket and prefix, merged in
+key order, so memory does not grow with the bucket) and copies what the replica lacks or holds with a
+different size; `--to-primary` also copies objects only the replica has (written while the primary was
+down). Failed copies are queued so the default mode retries them.
+
+Without a replica configured both modes do nothing and say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import anyio
+
+from shared.storage.base import ListedObject, Storage
+from shared.storage.errors import StorageError
+from shared.storage.keys import BUCKETS, Bucket
+from shared.storage.replica import ReplicatedStorage, SyncResult, is_replicated
+
+log = logging.getLogger("tridmo.replicate")
+
+LEASE_S = 900.0  # longer than the biggest copy takes; a dead worker's rows are due again after it
+BACKOFF_BASE_S = 30.0  # between runs: 30 s, 1 min, 2 min, ... capped
+BACKOFF_MAX_S = 6 * 3600.0
+
+_ENQUEUE = """
+INSERT INTO replication_queue (bucket, object_key, last_error) VALUES (%s, %s, %s)
+ON CONFLICT (bucket, object_key) DO UPDATE
+SET enqueued_at = clock_timestamp(), next_attempt_at = now(),
+    last_error = coalesce(EXCLUDED.last_error, replication_queue.last_error)
+"""
+_CLAIM = """
+UPDATE replication_queue q SET next_attempt_at = now() + make_interval(secs => %s), last_attempt_at = now()
+FROM (
+    SELECT bucket, object_key FROM replication_queue WHERE next_attempt_at <= now()
+    ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED
+) due
+WHERE q.bucket = due.bucket AND q.object_key = due.object_key
+RETURNING q.bucket, q.object_key, q.enqueued_at, q.attempts
+"""
+# Only the claimed generation: a row re-queued while it was being copied (the object was written
+# again) stays for the next run.
+_DONE = "DELETE FROM replication_queue WHERE bucket = %s AND object_key = %s AND enqueued_at = %s"
+_FAILED = """
+UPDATE replication_queue SET attempts = attempts + 1, last_error = left(%s, 1000), last_attempt_at = now(),
+       next_attempt_at = now() + make_interval(secs => least(%s * power(2, least(attempts, 20)), %s))
+WHERE bucket = %s AND object_key = %s
+"""
+_RELEASE = """
+UPDATE replication_queue SET next_attempt_at = now()
+WHERE (bucket, object_key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+"""
+_STATS = """
+SELECT count(*) AS queued, count(*) FILTER (WHERE attempts > 0) AS failing,
+       coalesce(extract(epoch FROM now() - min(enqueued_at)), 0)::float AS oldest_s
+FROM replication_queue
+"""
+
+
+# queueing ------------------------------------------------------------------------------------------
+async def enqueue(conn: Any, bucket: Bucket, key: str, why: str | None = None) -> None:
+    """Queue an object for copying, inside the caller's transaction (so it commits with the caller)."""
+    from shared.db import execute
+
+    await execute(_ENQUEUE, (bucket, key, why), conn=conn)
+
+
+async def record_divergence(bucket: Bucket, key: str, why: str) -> None:
+    """The `ReplicatedStorage` journal: queue an object whose write reached one side only (own statement).
+    With no `DB_URL` (embedded development setups) there is no shared queue; `--full` repairs instead."""
+    from shared.config import get_settings
+
+    if not get_settings().db_url:
+        log.warning("storage sides diverged on %s/%s (%s); no DB_URL to queue it: run --full", bucket, key, why)
+        return
+    await enqueue(None, bucket, key, why)
+
+
+async def queue_stats() -> dict[str, Any]:
+    from shared.db import fetch_one
+
+    row = await fetch_one(_STATS)
+    return dict(row or {})
+
+
+# draining ------------------------------------------------------------------------------------------
+@dataclass
+class DrainReport:
+    mode: str = "queue"
+    skipped: str = ""
+    claimed: int = 0
+    copied: int = 0
+    in_sync: int = 0
+    gone: int = 0
+    failed: int = 0
+    released: int = 0
+    bytes_copied: int = 0
+    stopped: str = ""
+    queued: int = 0
+    failing: int = 0
+    oldest_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, result: SyncResult) -> None:
+        if result.outcome == "copied":
+            self.copied += 1
+            self.bytes_copied += result.size
+        elif result.outcome == "in_sync":
+            self.in_sync += 1
+        else:
+            self.gone += 1
+
+
+async def sync_with_retries(
+    storage: ReplicatedStorage, bucket: Bucket, key: str, *, tries: int, backoff_s: float
+) -> SyncResult | BaseException:
+    """The result, or the last error after `tries` attempts (exponential sleep between them)."""
+    error: BaseException = RuntimeError("no attempt made")
+    for attempt in range(max(tries, 1)):
+        try:
+            return await storage.sync_object(bucket, key)
+        except (StorageError, OSError) as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure must not lose the row either
+            log.exception("replicating %s/%s failed unexpectedly", bucket, key)
+            error = exc
+        if attempt + 1 < tries:
+            await anyio.sleep(backoff_s * 2**attempt)
+    return error
+
+
+async def drain(
+    storage: Storage,
+    *,
+    batch: int = 50,
+    concurrency: int = 4,
+    tries: int = 3,
+    backoff_s: float = 1.0,
+    lease_s: float = LEASE_S,
+    budget_s: float | None = None,
+    trip_after: int = 5,
+) -> DrainReport:
+    """Copy every due queued object; see the module docstring for the guarantees."""
+    from shared.db import execute, fetch_all
+
+    report = DrainReport()
+    if not is_replicated(storage):
+        report.skipped = "no replica configured"
+        return report
+    assert isinstance(storage, ReplicatedStorage)
+    started = time.monotonic()
+    streak = 0  # consecutive failed rows: an endpoint is probably down
+
+    async def process(row: dict[str, Any]) -> None:
+        nonlocal streak
+        bucket, key = row["bucket"], row["object_key"]
+        outcome = await sync_with_retries(storage, bucket, key, tries=tries, backoff_s=backoff_s)
+        if isinstance(outcome, SyncResult):
+            await execute(_DONE, (bucket, key, row["enqueued_at"]))
+            report.count(outcome)
+            streak = 0
+            if outcome.outcome == "copied":
+                log.info("replicated %s/%s %s → %s (%d bytes)", bucket, key, outcome.source, outcome.target,
+                         outcome.size)  # fmt: skip
+            return
+        message = f"{type(outcome).__name__}: {outcome}"
+        await execute(_FAILED, (message, BACKOFF_BASE_S, BACKOFF_MAX_S, bucket, key))
+        report.failed += 1
+        streak += 1
+        if len(report.errors) < 20:
+            report.errors.append(f"{bucket}/{key}: {message}")
+        log.warning("replication of %s/%s failed (attempt %d): %s", bucket, key, row["attempts"] + 1, message)
+
+    while not report.stopped:
+        if budget_s is not None and time.monotonic() - started > budget_s:
+            report.stopped = "time budget spent"
+            break
+        rows = await fetch_all(_CLAIM, (lease_s, batch))
+        if not rows:
+            break
+        report.claimed += len(rows)
+        waiting = list(rows)
+
+        async def worker(waiting: list[dict[str, Any]]) -> None:
+            while waiting and not report.stopped:
+                if budget_s is not None and time.monotonic() - started > budget_s:
+                    report.stopped = "time budget spent"
+                    return
+                await process(waiting.pop(0))
+                if streak >= trip_after:
+                    report.stopped = f"{streak} consecutive failures; storage looks down"
+
+        async with anyio.create_task_group() as group:
+            for _ in range(min(max(concurrency, 1), len(rows))):
+                group.start_soon(worker, waiting)
+        if waiting:  # stopped early: hand the unstarted rows back instead of leaving them leased
+            await execute(_RELEASE, ([r["bucket"] for r in waiting], [r["object_key"] for r in waiting]))
+            report.released += len(waiting)
+    stats = await queue_stats()
+    report.queued, report.failing, report.oldest_s = stats["queued"], stats["failing"], round(stats["oldest_s"], 1)
+    return report
+
+
+async def mirror_soon(storage: Storage, bucket: Bucket, key: str) -> None:
+    """The fast path after a direct upload completes (a background task on long-lived servers): copy
+    now and drop the queue row. Any failure only logs: the row stays and the scheduled drain copies it."""
+    from shared.db import execute, fetch_one
+
+    if not is_replicated(storage):
+        return
+    assert isinstance(storage, ReplicatedStorage)
+    try:
+        row = await fetch_one(
+            "SELECT enqueued_at FROM replication_queue WHERE bucket = %s AND object_key = %s", (bucket, key)
+        )
+        if row is None:
+            return  # already done by a drain
+        await storage.sync_object(bucket, key)
+        await execute(_DONE, (bucket, key, row["enqueued_at"]))
+    except Exception as exc:  # noqa: BLE001 - best effort by design
+        log.warning("mirroring %s/%s after upload failed, left for the replicate job: %s", bucket, key, exc)
+
+
+# full comparison -----------------------------------------------------------------------------------
+@dataclass
+class FullReport:
+    mode: str = "full"
+    skipped: str = ""
+    prefix: str = ""
+    listed_primary: int = 0
+    listed_replica: int = 0
+    missing_on_replica: int = 0
+    size_differs: int = 0
+    replica_only: int = 0
+    copied: int = 0
+    in_sync: int = 0
+    gone: int = 0
+    failed: int = 0
+    queued_for_retry: int = 0
+    bytes_copied: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def _sorted(items: AsyncIterator[ListedObject], side: str) -> AsyncIterator[ListedObject]:
+    previous: bytes | None = None
+    async for item in items:
+        current = item.key.encode()
+        if previous is not None and current <= previous:
+            raise RuntimeError(f"{side} listing is not in key order; cannot compare by merging")
+        previous = current
+        yield item
+
+
+async def paired(
+    primary: AsyncIterator[ListedObject], replica: AsyncIterator[ListedObject]
+) -> AsyncIterator[tuple[ListedObject | None, ListedObject | None]]:
+    """Merge two listings sorted by key (S3 lists in UTF-8 byte order): (p, r), (p, None) or (None, r)."""
+    left, right = _sorted(primary, "primary"), _sorted(replica, "replica")
+    p = await anext(left, None)
+    r = await anext(right, None)
+    while p is not None or r is not None:
+        if r is None or (p is not None and p.key.encode() < r.key.encode()):
+            yield p, None
+            p = await anext(left, None)
+        elif p is None or r.key.encode() < p.key.encode():
+            yield None, r
+            r = await anext(right, None)
+        else:
+            yield p, r
+            p, r = await anext(left, None), await anext(right, None)
+
+
+async def full(
+    storage: Storage,
+    *,
+    buckets: tuple[Bucket, ...] = BUCKETS,  # type: ignore[assignment]
+    prefix: str = "",
+    to_primary: bool = False,
+    concurrency: int = 4,
+    tries: int = 3,
+    backoff_s: float = 1.0,
+) -> FullReport:
+    report = FullReport(prefix=prefix)
+    if not is_replicated(storage):
+        report.skipped = "no replica configured"
+        return report
+    assert isinstance(storage, ReplicatedStorage)
+    limiter = anyio.Semaphore(max(concurrency, 1))
+
+    async def copy(bucket: Bucket, key: str) -> None:
+        try:
+            outcome = await sync_with_retries(storage, bucket, key, tries=tries, backoff_s=backoff_s)
+        finally:
+            limiter.release()
+        if isinstance(outcome, SyncResult):
+            if outcome.outcome == "copied":
+                report.copied += 1
+                report.bytes_copied += outcome.size
+            elif outcome.outcome == "in_sync":
+                report.in_sync += 1
+            else:
+                report.gone += 1
+            return
+        report.failed += 1
+        if len(report.errors) < 20:
+            report.errors.append(f"{bucket}/{key}: {type(outcome).__name__}: {outcome}")
+        try:
+            await record_divergence(bucket, key, f"--full copy failed: {outcome}")
+            report.queued_for_retry += 1
+        except Exception as exc:  # noqa: BLE001 - the next --full run finds it again
+            log.error("could not queue %s/%s: %s", bucket, key, exc)
+
+    for bucket in buckets:
+        async with anyio.create_task_group() as group:
+            listing = paired(storage.primary.list(bucket, prefix), storage.replica.list(bucket, prefix))
+            async for on_primary, on_replica in listing:
+                report.listed_primary += on_primary is not None
+                report.listed_replica += on_replica is not None
+                if on_primary is not None and on_replica is None:
+                    report.missing_on_replica += 1
+                elif on_primary is not None and on_replica is not None:
+                    if on_primary.size == on_replica.size:
+                        continue
+                    report.size_differs += 1
+                else:
+                    report.replica_only += 1
+                    if not to_primary:
+                        continue
+                key = (on_primary or on_replica).key  # type: ignore[union-attr]
+                await limiter.acquire()  # back-pressure: at most `concurrency` copies, the listing waits
+                group.start_soon(copy, bucket, key)
+    return report
+
+
+# entry points --------------------------------------------------------------------------------------
+def _budget(context: object) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return max(remaining() / 1000 - 30, 10) if callable(remaining) else None
+
+
+async def _main(args: argparse.Namespace) -> DrainReport | FullReport:
+    from shared.db.pool import close_pools
+    from shared.storage.factory import get_storage
+
+    storage = get_storage()
+    try:
+        if args.full:
+            buckets = (args.bucket,) if args.bucket else BUCKETS
+            return await full(
+                storage, buckets=buckets, prefix=args.prefix, to_primary=args.to_primary, concurrency=args.concurrency
+            )
+        return await drain(storage, batch=args.batch, concurrency=args.concurrency, budget_s=args.max_seconds)
+    finally:
+        await close_pools()
+
+
+def handler(event: dict, context: object) -> dict:
+    """Scheduled Lambda entry point. The event may carry `{"full": true, "prefix": "...", "to_primary": true}`."""
+    event = event if isinstance(event, dict) else {}
+    args = argparse.Namespace(
+        full=bool(event.get("full")),
+        prefix=str(event.get("prefix") or ""),
+        bucket=event.get("bucket"),
+        to_primary=bool(event.get("to_primary")),
+        batch=int(event.get("batch") or 50),
+        concurrency=int(event.get("concurrency") or 4),
+        max_seconds=_budget(context),
+    )
+    return asdict(asyncio.run(_main(args)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Copy objects the storage replica is missing")
+    parser.add_argument("--full", action="store_true", help="compare both sides by listing, not the queue")
+    parser.add_argument("--prefix", default="", help="with --full: only keys starting with this")
+    parser.add_argument("--bucket", choices=BUCKETS, default=None, help="with --full: only this bucket")
+    parser.add_argument("--to-primary", action="store_true", help="with --full: also copy replica-only objects")
+    parser.add_argument("--batch", type=int, default=50, help="queue rows claimed at a time")
+    parser.add_argument("--concurrency", type=int, default=4, help="copies in flight (each holds one part)")
+    parser.add_argument("--max-seconds", type=float, default=None, help="stop claiming rows after this long")
+    report = asyncio.run(_main(parser.parse_args(argv)))
+    print(json.dumps(asdict(report)))
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
