@@ -138,6 +138,12 @@ def render() -> str:
                 path = names.canonical(api_path(route.path))
                 lines.append(f"      - httpApi: {{method: {method}, path: '{path}'}}")
     lines += [
+        "  replicate:",
+        "    handler: shared/storage/replicate.handler",
+        "    timeout: 900",
+        "    events:",
+        "      - schedule: rate(5 minutes)",
+        "      - schedule: {rate: cron(45 3 * * ? *), input: {full: true}}",
         "  sweep:",
         "    handler: shared/storage/sweep.handler",
         "    timeout: 300",
