@@ -36,12 +36,17 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATA_DIR", str(ROOT / ".data" / "bench-pg"))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-SCENARIOS: list[tuple[str, str, bool]] = [  # (name, path, needs the admin token)
-    ("interiors first page", "/api/interiors?limit=16", False),
-    ("interiors by likes", "/api/interiors?limit=16&orderBy=likes", False),
-    ("interiors deep cursor", "/api/interiors?limit=16&cursor={deep_cursor}", False),
-    ("interior detail", "/api/interiors/{slug}", False),
-    ("statistics/models", "/api/statistics/models", True),
+SCENARIOS: list[tuple[str, str, str | None]] = [  # (name, path, token: None, "admin" or "user")
+    ("interiors first page", "/api/interiors?limit=16", None),
+    ("interiors by likes", "/api/interiors?limit=16&orderBy=likes", None),
+    ("interiors deep cursor", "/api/interiors?limit=16&cursor={deep_cursor}", None),
+    ("interiors signed-in", "/api/interiors?limit=16", "user"),
+    ("interiors signed-in by likes", "/api/interiors?limit=16&orderBy=likes", "user"),
+    ("interiors signed-in asc views", "/api/interiors?limit=16&orderBy=views&order=asc", "user"),
+    ("interiors admin", "/api/interiors?limit=16", "admin"),
+    ("interiors admin by saves", "/api/interiors?limit=16&orderBy=saves", "admin"),
+    ("interior detail", "/api/interiors/{slug}", None),
+    ("statistics/models", "/api/statistics/models", "admin"),
 ]
 _WRK_LAT = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -102,6 +107,32 @@ def admin_token(base: str, db_url: str) -> str:
     return signup["data"]["token"]["accessToken"]
 
 
+def author_token(base: str, db_url: str) -> tuple[str, str]:
+    """A signed-in non-admin with 30 pending and 10 rejected interiors of their own (the signed-in list
+    shows them merged with the approved ones). Returns (token, user id); `drop_author` removes the rows."""
+    import psycopg
+
+    email = f"bench-author-{uuid.uuid4().hex[:8]}@example.com"
+    signup = call(f"{base}/api/auth/signup", "POST",
+                  {"full_name": "Bench Author", "email": email, "password": "bench-password-1"})
+    user_id = signup["data"]["user"]["id"]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO interiors (slug, name, author_id, status, views_count, likes_count, saves_count, created_at)"
+            " SELECT 'bench-own-' || %s || '-' || g, 'Bench own ' || g, %s, CASE WHEN g <= 30 THEN 0 ELSE 2 END,"
+            " g * 7, g %% 5, g %% 3, now() - g * interval '1 hour' FROM generate_series(1, 40) g",
+            (uuid.uuid4().hex[:8], user_id),
+        )
+    return signup["data"]["token"]["accessToken"], user_id
+
+
+def drop_author(db_url: str, user_id: str) -> None:
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM interiors WHERE author_id = %s", (user_id,))
+
+
 def context(base: str) -> dict[str, str]:
     page = call(f"{base}/api/interiors?limit=16&page=900")["data"]
     cursor = page["pagination"]["next_cursor"]
@@ -118,14 +149,14 @@ async def seed(interiors: int) -> None:
         await close_pools()
 
 
-def run_scenarios(base: str, token: str, names: list[str], duration: float, concurrency: int,
+def run_scenarios(base: str, tokens: dict[str, str], names: list[str], duration: float, concurrency: int,
                   values: dict[str, str]) -> list[tuple[str, dict[str, float]]]:
     out = []
-    for name, template, needs_admin in SCENARIOS:
+    for name, template, token in SCENARIOS:
         if name not in names:
             continue
         path = template.format(**values)
-        headers = {"Authorization": f"Bearer {token}"} if needs_admin else {}
+        headers = {"Authorization": f"Bearer {tokens[token]}"} if token else {}
         call(base + path, headers=headers)  # warm: plans, caches, pool
         out.append((name, wrk(base + path, duration, concurrency, headers)))
         print(f"  done: {name}", flush=True)
@@ -162,12 +193,17 @@ def main() -> int:
         port = free_port()
         server = start_server(port, db_url, **env)
         base = f"http://127.0.0.1:{port}"
+        author_id = None
         try:
-            token = admin_token(base, db_url)
+            tokens = {"admin": admin_token(base, db_url)}
+            if any(token == "user" for name, _, token in SCENARIOS if name in names):
+                tokens["user"], author_id = author_token(base, db_url)
             values = context(base)
             rows += [(name + label, r) for name, r in
-                     run_scenarios(base, token, names, args.duration, args.concurrency, values)]
+                     run_scenarios(base, tokens, names, args.duration, args.concurrency, values)]
         finally:
+            if author_id:
+                drop_author(db_url, author_id)
             server.terminate()
             server.wait(10)
 

@@ -1,4 +1,11 @@
-"""The interiors list query: filters, visibility, order, offset or keyset paging, total in one round trip."""
+"""The interiors list query: filters, visibility, order, offset or keyset paging, total in one round trip.
+
+Visibility is split into disjoint branches, each of which a partial index serves in every list order
+(see `visibility`): the public sees one branch (approved), a signed-in user two (approved, plus their
+own pending and rejected), an admin three (one per status). The page is their UNION ALL under one
+ORDER BY ... LIMIT, which PostgreSQL runs as a merge append of index scans, so no list sorts the table
+however big it gets; the total is the sum of per-branch counts (the approved one shared by everyone).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from starlette.requests import Request
 
 from shared.auth.guard import CurrentUser
 from shared.community.cache import TTLCache
-from shared.community.interiors import CARD_JOINS, visible_sql
+from shared.community.interiors import CARD_JOINS, PUBLIC
 from shared.db import fetch_all, fetch_val
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import field_uuid, query_uuid_list
@@ -29,28 +36,68 @@ COUNT_CAP = 1000  # totals above this come from a short per-process cache (see l
 
 count_cache = TTLCache(ttl=10.0)
 
+OWN_UNAPPROVED = "NOT i.is_deleted AND i.status <> 1 AND i.author_id = %s"  # interiors_own_* (migration 0700)
 
-def list_filters(request: Request, user: CurrentUser | None, *, own: bool = False) -> tuple[list[str], list[Any]]:
-    """WHERE parts for GET /api/interiors (and the caller's own list when `own`)."""
-    q = request.query_params
-    where: list[str] = []
-    params: list[Any] = []
+
+class Visibility(str):
+    """The visibility WHERE part as disjoint branches, each `(sql, params)`.
+
+    As a string it is the plain OR of the branches (so it still reads as an ordinary WHERE part, and
+    its params are `self.params`, first in the list's params); `list_page` runs each branch as its own
+    UNION ALL arm instead, because PostgreSQL has no index-ordered plan for `status = 1 OR author_id = x`.
+    """
+
+    branches: tuple[tuple[str, tuple[Any, ...]], ...]
+
+    def __new__(cls, branches: list[tuple[str, list[Any]]]) -> Visibility:
+        self = super().__new__(cls, "(" + (" OR ".join(f"({sql})" for sql, _ in branches) or "FALSE") + ")")
+        self.branches = tuple((sql, tuple(params)) for sql, params in branches)
+        return self
+
+    @property
+    def params(self) -> list[Any]:
+        return [p for _, params in self.branches for p in params]
+
+
+def visibility(user: CurrentUser | None, *, own: bool = False, status: int | None = None) -> Visibility:
+    """Who sees what (the rule of `shared.community.interiors.visible_sql`), as index-served branches.
+
+    The public sees approved, live interiors; a signed-in user also their own in any status; an admin
+    every live one (a branch per status, so `status` picks one and the others merge index-ordered);
+    `own` is the caller's list. A `status` filter drops the branches it excludes and narrows the rest.
+    """
+    branches: list[tuple[str, list[Any], frozenset[int]]]
     if own:
         assert user is not None
-        where.append("NOT i.is_deleted AND i.author_id = %s")
-        params.append(user.id)
+        branches = [("NOT i.is_deleted AND i.author_id = %s", [user.id], frozenset({0, 1, 2}))]
+    elif user is None:
+        branches = [(PUBLIC, [], frozenset({1}))]
+    elif user.is_admin:
+        branches = [(f"i.status = {s} AND NOT i.is_deleted", [], frozenset({s})) for s in (0, 1, 2)]
     else:
-        clause, extra = visible_sql(user)
-        where.append(clause)
-        params += extra
+        branches = [(PUBLIC, [], frozenset({1})), (OWN_UNAPPROVED, [user.id], frozenset({0, 2}))]
+    kept: list[tuple[str, list[Any]]] = []
+    for sql, params, statuses in branches:
+        if status is None or statuses == {status}:
+            kept.append((sql, params))
+        elif status in statuses:
+            kept.append((f"{sql} AND i.status = %s", [*params, status]))
+    return Visibility(kept)
+
+
+def list_filters(request: Request, user: CurrentUser | None, *, own: bool = False) -> tuple[list[str], list[Any]]:
+    """WHERE parts for GET /api/interiors (and the caller's own list when `own`).
+
+    The first part is the `Visibility` (its params first); the others are filters every branch shares.
+    """
+    q = request.query_params
     status = q.get("status")
-    if status not in (None, ""):
-        if status not in ("0", "1", "2"):
-            raise ApiError("validation", errors=[FieldError("status", "must be 0, 1 or 2")])
-        # Only admins (and authors on their own list) filter by status; for anyone else the
-        # visibility rule already decides, so the filter can only narrow what they may see.
-        where.append("i.status = %s")
-        params.append(int(status))
+    if status not in (None, "") and status not in ("0", "1", "2"):
+        raise ApiError("validation", errors=[FieldError("status", "must be 0, 1 or 2")])
+    # Anyone may filter by status: the visibility rule already decides, so it can only narrow.
+    visible = visibility(user, own=own, status=int(status) if status else None)
+    where: list[str] = [visible]
+    params: list[Any] = visible.params
     if name := (q.get("name") or "").strip():
         where.append("i.name ILIKE %s")
         params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
@@ -75,6 +122,8 @@ def list_filters(request: Request, user: CurrentUser | None, *, own: bool = Fals
     return where, params
 
 
+BRANCH_COLUMNS = """i.id, i.slug, i.name, i.status, i.category_id, i.style_id, i.render_platform_id,
+    i.views_count, i.likes_count, i.saves_count, i.created_at, i.author_id"""
 ROW_COLUMNS = """i.id::text AS id, i.slug, i.name, i.status, i.category_id, i.style_id,
     i.render_platform_id::text AS render_platform_id, i.views_count, i.likes_count, i.saves_count, i.created_at,
     cov.image_src AS cover_src, a.id::text AS a_id, a.username AS a_username, a.full_name AS a_full_name,
@@ -114,44 +163,97 @@ def _count_sql(condition: str) -> str:
     return f"SELECT count(*) FROM interiors i WHERE {condition}"  # noqa: S608 - fragments are code
 
 
-async def list_page(
-    request: Request, where: list[str], params: list[Any]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One page of cards and the pagination block, in one round trip.
+def branches_of(where: list[str], params: list[Any]) -> list[tuple[str, list[Any]]]:
+    """The list's WHERE as disjoint (condition, params) branches: the visibility's, each AND the filters."""
+    if where and isinstance(where[0], Visibility):
+        visible, rest = where[0], where[1:]
+        rest_params = params[len(visible.params):]
+        arms = [(sql, list(arm_params)) for sql, arm_params in visible.branches] or [("FALSE", [])]
+        return [(" AND ".join([sql, *rest]), [*arm_params, *rest_params]) for sql, arm_params in arms]
+    return [(" AND ".join(where) or "TRUE", list(params))]
 
-    Rows come in index order (one partial index per public orderBy) and are shaped in Python. The
-    total is counted inline up to COUNT_CAP; a bigger total is counted exactly once per process and
-    then served from `count_cache`, refreshed in the background every 10 s (stale-while-revalidate),
-    so no request ever waits on a full count after the first.
+
+def page_sql(
+    page: PageRequest, branches: list[tuple[str, list[Any]]], known_totals: list[int | None]
+) -> tuple[str, list[Any]]:
+    """The page query: a capped count per branch whose total is not known yet, then the page's rows.
+
+    Each branch is one UNION ALL arm with the keyset, ORDER BY and LIMIT (offset + limit) inside it: an
+    arm with a WHERE is planned as its own subquery, which only knows to follow an index when it has its
+    own ORDER BY ... LIMIT. The ORDER BY ... LIMIT over the union then merges the arms (a Merge Append,
+    no Sort); the branches are disjoint, so no row comes twice.
     """
-    page: PageRequest = page_request(request, ORDER_COLUMNS)
-    condition = " AND ".join(where) or "TRUE"
     keyset, keyset_params = "TRUE", []
     if page.cursor is not None:
         op = "<" if page.descending else ">"
         keyset = f"({page.order_sql}, i.id) {op} (%s::{CURSOR_CASTS[page.order_key]}, %s::uuid)"
         keyset_params = [page.cursor[0], page.cursor[1]]
+    counters: list[str] = []
+    params: list[Any] = []
+    for k, ((condition, branch_params), known) in enumerate(zip(branches, known_totals, strict=True)):
+        if known is not None:
+            counters.append(f"NULL::bigint AS total{k}")
+        else:
+            counters.append(
+                f"(SELECT count(*) FROM (SELECT 1 FROM interiors i WHERE {condition} LIMIT {COUNT_CAP + 1}) c)"  # noqa: S608
+                f" AS total{k}"
+            )
+            params += branch_params
+    order = page.order_clause("i.id")
     offset = 0 if page.cursor is not None else page.offset
-    count_sql = _count_sql(condition)
-    count_key = (count_sql, msgspec.json.encode(params, enc_hook=str))
-    # A big total counted before: skip even the capped count (a stale one is refreshed in the background).
-    known_total = count_cache.stale(
-        count_key, lambda: fetch_val(count_sql, params), keep=lambda n: n is not None and n > COUNT_CAP
-    )
-    counter = (
-        "SELECT NULL::bigint AS total" if known_total is not None
-        else f"SELECT count(*) AS total FROM (SELECT 1 FROM interiors i WHERE {condition} LIMIT {COUNT_CAP + 1}) c"  # noqa: S608
-    )
-    count_params = [] if known_total is not None else params
+    arms = []
+    for condition, branch_params in branches:
+        arms.append(
+            f"(SELECT {BRANCH_COLUMNS} FROM interiors i WHERE {condition} AND {keyset}"  # noqa: S608
+            f" ORDER BY {order} LIMIT %s)"
+        )
+        params += [*branch_params, *keyset_params, offset + page.limit]
+    params += [page.limit, offset]
+    union = " UNION ALL ".join(arms)
     sql = (
-        f"SELECT t.total, p.* FROM ({counter}) t"  # noqa: S608 - fragments are code, values are parameters
-        f" LEFT JOIN LATERAL (SELECT {ROW_COLUMNS} FROM interiors i {CARD_JOINS} WHERE {condition} AND {keyset}"
-        f" ORDER BY {page.order_clause('i.id')} LIMIT %s OFFSET %s) p ON true"
+        f"SELECT t.*, p.* FROM (SELECT {', '.join(counters)}) t"  # noqa: S608 - fragments are code, values are params
+        f" LEFT JOIN LATERAL (SELECT {ROW_COLUMNS} FROM"
+        f" (SELECT * FROM ({union}) i ORDER BY {order} LIMIT %s OFFSET %s) i {CARD_JOINS}"
+        f" ORDER BY {order}) p ON true"
     )
-    rows = await fetch_all(sql, [*count_params, *params, *keyset_params, page.limit, offset])
-    total = known_total if known_total is not None else (rows[0]["total"] if rows else 0)
-    if total > COUNT_CAP and known_total is None:
-        total = await count_cache.get(count_key, lambda: fetch_val(count_sql, params))
+    return sql, params
+
+
+async def list_page(
+    request: Request, where: list[str], params: list[Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One page of cards and the pagination block, in one round trip.
+
+    Rows come in index order (a merge of one index scan per visibility branch, see `page_sql`) and
+    are shaped in Python. Each branch's total is counted inline up to COUNT_CAP; a bigger one is
+    counted exactly once per process and then served from `count_cache`, refreshed in the background
+    every 10 s (stale-while-revalidate), so no request ever waits on a full count after the first. The
+    approved branch's count is the same statement for everyone, so signed-in users share the public's.
+    """
+    page: PageRequest = page_request(request, ORDER_COLUMNS)
+    branches = branches_of(where, params)
+    count_keys: list[tuple[str, bytes]] = []
+    known_totals: list[int | None] = []
+    for condition, branch_params in branches:
+        count_sql = _count_sql(condition)
+        key = (count_sql, msgspec.json.encode(branch_params, enc_hook=str))
+        count_keys.append(key)
+        # A big total counted before: skip even the capped count (a stale one is refreshed in the background).
+        known_totals.append(count_cache.stale(
+            key, lambda s=count_sql, p=branch_params: fetch_val(s, p), keep=lambda n: n is not None and n > COUNT_CAP
+        ))
+    sql, sql_params = page_sql(page, branches, known_totals)
+    rows = await fetch_all(sql, sql_params)
+    total = 0
+    for k, (known, (condition, branch_params)) in enumerate(zip(known_totals, branches, strict=True)):
+        if known is not None:
+            total += known
+            continue
+        counted = rows[0][f"total{k}"] if rows else 0
+        if counted > COUNT_CAP:
+            count_sql = _count_sql(condition)
+            counted = await count_cache.get(count_keys[k], lambda s=count_sql, p=branch_params: fetch_val(s, p))
+        total += counted
     img = image_prefix()
     items: list[dict[str, Any]] = []
     last_created = ""
