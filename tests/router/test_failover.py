@@ -59,7 +59,7 @@ async def test_sigkill_then_sigstop_no_failed_get(start_backend, start_router) -
     await load
     os.kill(backends[1].proc.pid, signal.SIGCONT)
     assert not errors, errors[:5]
-    assert len(results) > 200
+    assert len(results) > 50  # load really ran across both failures (hundreds when the machine is idle)
     st = r.status()
     assert r.alive()
     ups = {u["url"]: u for p in st["pools"] for u in p["upstreams"]}
