@@ -66,6 +66,18 @@ class Attempt:
 
     def bind(self, conn: UpstreamConn) -> None:
         req = self.ex.req
+        if not req.consumed and not req.pending:  # first try, nothing buffered: Request.attach() inlined
+            req.consumed = True
+            req.sink = self
+            conn.handler = self
+            self.conn = conn
+            t = self.transport = conn.transport
+            t.write(req.head)
+            if req.body_done:
+                self.body_end()
+            if self.ex.paused_client:
+                t.pause_reading()
+            return
         chunks = req.attach(self)
         if chunks is None:
             self.up.conns.release(conn)

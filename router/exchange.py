@@ -44,25 +44,45 @@ class Exchange(ResponseWriter):
         self.paused_client = False
         self.upstream = ""
         self.continued = False
-        self.init_response()
+        # ResponseWriter.init_response(), inlined: this runs once per request
+        self.mode = EOF
+        self.chunk_out = False
+        self.keep = False
+        self.status = 0
+        self.t_headers = 0.0
+        self.head_buf = None
 
     def start(self) -> None:
-        self.router.budget.active += 1
-        self.next_try()
+        """First try: ``next_try`` + ``launch`` inlined for the common case (a host with room)."""
+        router = self.router
+        router.budget.active += 1
+        up = router.balancer.select(self.req.hash_key, None, router.max_conc)
+        if up is None or up.inflight >= router.max_conc:
+            self.no_room(up)
+            return
+        a = Attempt(self, up)
+        self.attempts.append(a)
+        self.tried.append(up)
+        self.tries = 1
+        self.upstream = up.url
+        a.start()
 
     def next_try(self) -> None:
         if self.finished:
             return
         router = self.router
         up = router.balancer.select(self.req.hash_key, self.tried or None, router.max_conc)
-        if up is None:
-            self.local_error(503, "No upstream is available", retry_after=1)
-            return
-        if up.inflight >= router.max_conc:
-            if not up.queue.push(lambda: self.launch(up), self.queue_expired):
-                self.local_error(503, "Upstream is at capacity and its queue is full", retry_after=1)
+        if up is None or up.inflight >= router.max_conc:
+            self.no_room(up)
             return
         self.launch(up)
+
+    def no_room(self, up: Upstream | None) -> None:
+        """No host was selectable, or the chosen one is at its concurrency limit: queue or fail."""
+        if up is None:
+            self.local_error(503, "No upstream is available", retry_after=1)
+        elif not up.queue.push(lambda: self.launch(up), self.queue_expired):
+            self.local_error(503, "Upstream is at capacity and its queue is full", retry_after=1)
 
     def launch(self, up: Upstream) -> None:
         if self.finished:
@@ -193,7 +213,10 @@ class Exchange(ResponseWriter):
                 if other is not a:
                     other.finish(False)  # the hedging loser is cancelled
             self.attempts = [a]
-        up.count_status(status)
+        if status < 300:
+            up.responses_2xx += 1  # count_status(), inlined for the common case
+        else:
+            up.count_status(status)
         self.status = status
         self.t_headers = now
         self.start_response(status, headers, a.conn.raw_head)  # type: ignore[union-attr]
@@ -205,9 +228,17 @@ class Exchange(ResponseWriter):
         if a is not self.winner or self.finished:
             a.finish(False)
             return
-        self.write_end()
+        if self.head_buf is not None or self.chunk_out:
+            self.write_end()
         a.finish(a.keep_alive and self.mode != EOF)
-        self.end(self.keep)
+        # end(self.keep), inlined: this is every proxied request's last step
+        self.finished = True
+        router = self.router
+        router.budget.active -= 1
+        if self.retries:
+            router.budget.release(self.retries)
+        router.log_exchange(self)
+        self.down.finish(self.keep)
 
     def on_upgrade(self, a: Attempt, rest: bytes) -> None:
         """101 Switching Protocols: from here on both sockets are spliced as a raw tunnel."""

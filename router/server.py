@@ -269,7 +269,7 @@ class Downstream(asyncio.Protocol):
             tail += (b"Connection: upgrade\r\nUpgrade: ", self.upgrade_hdr, b"\r\n")
         elif req.chunked:
             tail.append(b"Transfer-Encoding: chunked\r\n")
-        req.head = b"".join((method, b" ", self.url, b" HTTP/1.1\r\n", b"".join(self.hparts), *tail, b"\r\n"))
+        req.head = b"".join((method, b" ", self.url, b" HTTP/1.1\r\n", *self.hparts, *tail, b"\r\n"))
         self.header_started = 0.0
         if req.content_length > router.max_body_bytes:
             self.error = 413
@@ -277,7 +277,8 @@ class Downstream(asyncio.Protocol):
             raise _Abort
         self.parsing = req
         if self.current is None:
-            self.start(req)
+            self.current = req  # start(req), inlined
+            router.dispatch(self, req)
         else:
             self.pipeline.append(req)
             if len(self.pipeline) > 16:
