@@ -31,6 +31,7 @@ def _digest(token: str) -> bytes:
 
 class BuiltinAuthProvider:
     name = "builtin"
+    session_check_sql = "SELECT revoked_at IS NULL FROM builtin_auth.sessions WHERE id = %s"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from starlette.requests import Request
@@ -20,21 +21,24 @@ from shared.auth.provider import get_provider
 from shared.auth.tokens import verify_access_token
 from shared.db import fetch_one
 from shared.http.errors import ApiError
+from shared.http.ids import as_uuid
 
 ROLES = ("admin", "brand", "designer")
 
 _USER_SQL = """
-SELECT p.id, p.email, p.username, p.full_name, p.role_id, r.name AS role, p.brand_id,
-       b.reason AS ban_reason, b.permanent AS ban_permanent, b.until AS ban_until
+SELECT {session_active} AS session_active,
+       p.id, p.email, p.username, p.full_name, p.role_id, r.name AS role, p.brand_id,
+       EXISTS (SELECT 1 FROM bans b WHERE b.user_id = p.id AND b.lifted_at IS NULL
+               AND (b.permanent OR b.until > now())) AS banned
 FROM profiles p
 JOIN roles r ON r.id = p.role_id
-LEFT JOIN LATERAL (
-    SELECT reason, permanent, until FROM bans
-    WHERE user_id = p.id AND lifted_at IS NULL AND (permanent OR until > now())
-    ORDER BY permanent DESC, until DESC LIMIT 1
-) b ON true
 WHERE p.id = %s
 """
+
+
+@lru_cache(maxsize=4)
+def _user_sql(session_check: str | None) -> str:
+    return _USER_SQL.format(session_active=f"({session_check})" if session_check else "NULL")
 
 
 @dataclass(frozen=True)
@@ -70,14 +74,20 @@ async def authenticate(request: Request) -> CurrentUser | None:
             raise ApiError("unauthorized", "invalid_token")
         return None
     claims = await verify_access_token(token)
-    row = await fetch_one(_USER_SQL, (claims["sub"],))
+    provider = get_provider()
+    session_id = claims.get("session_id")
+    if provider.session_check_sql:
+        sql, params = _user_sql(provider.session_check_sql), (as_uuid(session_id), claims["sub"])
+    else:
+        sql, params = _user_sql(None), (claims["sub"],)
+    row = await fetch_one(sql, params)
     if row is None:
         raise ApiError("unauthorized", "invalid_token")
-    if not await get_provider().session_is_active(claims.get("session_id")):
+    active = row["session_active"] if provider.session_check_sql else await provider.session_is_active(session_id)
+    if not active:
         raise ApiError("unauthorized", "invalid_token")
-    if row["ban_permanent"] is not None:
-        until = None if row["ban_permanent"] else row["ban_until"].isoformat()
-        raise ApiError("banned", "banned", headers=None, reason_text=row["ban_reason"], until=until)
+    if row["banned"]:
+        raise ApiError("banned")
     return CurrentUser(
         id=str(row["id"]), email=row["email"], username=row["username"], full_name=row["full_name"],
         role=row["role"], role_id=row["role_id"], brand_id=str(row["brand_id"]) if row["brand_id"] else None,

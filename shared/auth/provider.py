@@ -26,6 +26,10 @@ class SignedIn:
 
 class AuthProvider(Protocol):
     name: str
+    # A scalar subquery on one `%s` (the token's session_id) answering whether the session is live,
+    # when sessions are in our database; the guard runs it inside its user query (one round trip).
+    # None means `session_is_active` is asked instead.
+    session_check_sql: str | None
 
     async def create_user(self, email: str, password: str, conn: AsyncConnection[Any]) -> SignedIn:
         """Create an auth user (and, when the provider allows, a session); 409 if the email exists."""

@@ -112,6 +112,7 @@ def translate(exc: BaseException, *, strength_field: str = "password") -> ApiErr
 
 class SupabaseAuthProvider:
     name = "supabase"
+    session_check_sql = None
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

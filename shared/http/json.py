@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 import msgspec
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-
-def _default(obj: Any) -> Any:
-    if isinstance(obj, Decimal):
-        return float(obj)
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    raise TypeError(f"cannot encode {type(obj).__name__}")
-
-
-_encoder = msgspec.json.Encoder(enc_hook=_default, decimal_format="number")
+# msgspec encodes UUIDs, datetimes, sets and tuples itself; Decimals (numeric columns) as numbers.
+_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
 def dumps(content: Any) -> bytes:
