@@ -61,8 +61,10 @@ def get_json(url: str) -> Any:
         return json.loads(response.read())
 
 
-def start_server(port: int, db_url: str) -> subprocess.Popen:
-    env = {**os.environ, "DB_URL": db_url, "DB_POOL_MAX": "16", "DB_POOL_MIN": "16", "LOG_LEVEL": "WARNING"}
+def start_server(port: int, db_url: str, **extra_env: str) -> subprocess.Popen:
+    """One `python -m functions` worker on `port`, returned once /health answers."""
+    env = {**os.environ, "DB_URL": db_url, "DB_POOL_MAX": "16", "DB_POOL_MIN": "16", "LOG_LEVEL": "WARNING",
+           **extra_env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "functions", "--port", str(port)], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -96,11 +98,13 @@ _WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def http_wrk(url: str, duration: float, concurrency: int) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--latency", url],
-        capture_output=True, text=True, check=True,
-    ).stdout
+def http_wrk(
+    url: str, duration: float, concurrency: int, headers: dict[str, str] | None = None, threads: int = 1
+) -> dict[str, float]:
+    args = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--latency"]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     lat = {m.group(1): float(m.group(2)) * _UNITS[m.group(3)] for m in _WRK_LAT.finditer(out)}
     if "Non-2xx" in out:
         raise SystemExit(f"non-2xx answers from {url}:\n{out}")

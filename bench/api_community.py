@@ -12,7 +12,7 @@ The statistics route caches each answer for STATS_CACHE_TTL_S (10 s) per process
 both ways: with the cache (what a dashboard poll costs) and with STATS_CACHE_TTL_S=0 (every request
 runs the SQL).
 
-Written beside bench/api.py (the catalogue's), which was not committed yet and sends no headers.
+Server start-up and the wrk runner are bench/api.py's.
 """
 
 from __future__ import annotations
@@ -21,11 +21,7 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -33,6 +29,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.api import free_port, http_wrk, start_server  # noqa: E402  (needs ROOT on sys.path)
+
 os.environ.setdefault("DATA_DIR", str(ROOT / ".data" / "bench-pg"))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
@@ -48,15 +46,6 @@ SCENARIOS: list[tuple[str, str, str | None]] = [  # (name, path, token: None, "a
     ("interior detail", "/api/interiors/{slug}", None),
     ("statistics/models", "/api/statistics/models", "admin"),
 ]
-_WRK_LAT = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
-_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None) -> Any:
@@ -65,35 +54,6 @@ def call(url: str, method: str = "GET", body: Any = None, headers: dict[str, str
         "content-type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
         return json.loads(response.read())
-
-
-def start_server(port: int, db_url: str, **extra_env: str) -> subprocess.Popen:
-    env = {**os.environ, "DB_URL": db_url, "DB_POOL_MAX": "16", "DB_POOL_MIN": "16", "LOG_LEVEL": "WARNING",
-           **extra_env}
-    proc = subprocess.Popen([sys.executable, "-m", "functions", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            call(f"http://127.0.0.1:{port}/health")
-            return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(proc.stderr.read().decode() if proc.stderr else "server exited") from None
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
-
-
-def wrk(url: str, duration: float, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
-    args = ["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--latency"]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out:
-        raise SystemExit(f"non-2xx answers from {url}:\n{out}")
-    lat = {m.group(1): float(m.group(2)) * _UNITS[m.group(3)] for m in _WRK_LAT.finditer(out)}
-    return {"rps": float(_WRK_RPS.search(out).group(1)), "p50": lat["50"], "p99": lat["99"]}
 
 
 def admin_token(base: str, db_url: str) -> str:
@@ -158,7 +118,7 @@ def run_scenarios(base: str, tokens: dict[str, str], names: list[str], duration:
         path = template.format(**values)
         headers = {"Authorization": f"Bearer {tokens[token]}"} if token else {}
         call(base + path, headers=headers)  # warm: plans, caches, pool
-        out.append((name, wrk(base + path, duration, concurrency, headers)))
+        out.append((name, http_wrk(base + path, duration, concurrency, headers, threads=2)))
         print(f"  done: {name}", flush=True)
     return out
 
