@@ -6,7 +6,8 @@ queued, about 256 KiB at a time, to the writer's own thread, which writes each b
 socket and the disk are busy at the same time, and there is no future, executor job or loop wake-up per
 batch (a thread-pool hop per batch cost ~20% of the server's CPU on a 1 GiB upload). Batches are small
 on purpose: bytes written right after they arrived are still in the CPU cache; measured on a 1 GiB
-upload, 4 MiB batches cost ~1.5x the CPU of 256 KiB ones in the kernel's page-cache copy.
+upload, 4 MiB batches cost ~1.5x the CPU of 256 KiB ones in the kernel's page-cache copy. Written
+stretches are queued for writeback as they go (`writeback.py`), so the disk works while the socket does.
 
 `LocalWriter` writes a temp file that `commit` hands to a finisher (which renames it into place);
 `local_multipart.PartWriter` writes one part at its offset inside the upload's data file.
@@ -27,6 +28,7 @@ from queue import Empty, SimpleQueue
 
 from shared.storage.base import ObjectInfo
 from shared.storage.errors import TooLarge
+from shared.storage.writeback import Writeback
 
 FLUSH_AT = 256 * 1024
 MAX_QUEUED = 4 * FLUSH_AT  # bytes handed to the writer thread and not yet written
@@ -188,6 +190,7 @@ class _WriterThread:
     # the thread -------------------------------------------------------------------------------------
     def _run(self) -> None:
         writer, fd, base = self._writer, None, 0
+        writeback = Writeback(-1, 0)  # replaced on open; batches arrive in order, so writes are sequential
         while True:
             try:
                 item = self._queue.get(timeout=ABANDONED_AFTER_S)
@@ -199,7 +202,9 @@ class _WriterThread:
                     try:
                         if fd is None:
                             fd, base = writer._open()
+                            writeback = Writeback(fd, base)
                         write_at(fd, batch, base + offset)
+                        writeback.wrote(size)
                     except BaseException as exc:
                         self._error = exc
                 del batch, item
@@ -211,6 +216,7 @@ class _WriterThread:
                         raise self._error
                     if fd is None:
                         fd, base = writer._open()
+                    writeback.flush()  # the tail too: nothing of the upload is left dirty for later
                     fd, owned = None, fd
                     self._resolve(writer._finish(owned), None)
                 except BaseException as exc:
