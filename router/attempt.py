@@ -118,6 +118,9 @@ class Attempt:
     def on_up_continue(self) -> None:
         self.ex.on_continue(self)
 
+    def on_up_interim(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.ex.on_interim(self, status, headers)
+
     def on_up_body(self, chunk: bytes) -> None:
         self.ex.on_body(self, chunk)
 

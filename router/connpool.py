@@ -22,6 +22,7 @@ class ConnHandler(Protocol):
 
     def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None: ...
     def on_up_continue(self) -> None: ...
+    def on_up_interim(self, status: int, headers: list[tuple[bytes, bytes]]) -> None: ...
     def on_up_body(self, chunk: bytes) -> None: ...
     def on_up_complete(self) -> None: ...
     def on_up_error(self, kind: str) -> None: ...
@@ -124,9 +125,11 @@ class UpstreamConn(asyncio.Protocol):
             # 1xx are interim; 101 is followed by the tunnel (HttpParserUpgrade), not a message end
             self.interim = True
             self.fresh = False  # the final response follows in this read, not at its start
+            if status == 100:
+                self.handler.on_up_continue()
+            elif status != 101:
+                self.handler.on_up_interim(status, self.headers)
             if status != 101:
-                if status == 100:
-                    self.handler.on_up_continue()
                 return
         self.raw_head = self._raw_head() if self.fresh else None
         self.fresh = False

@@ -181,7 +181,7 @@ class Exchange(ResponseWriter):
     # response path ------------------------------------------------------------------------
     def on_continue(self, a: Attempt) -> None:
         """An upstream's 100 Continue: passed on (once, however many tries) to an HTTP/1.1 client
-        still holding back its body for it. Other interim responses are dropped."""
+        still holding back its body for it. Other interim responses: ``ResponseWriter.on_interim``."""
         if (a.done or self.finished or self.winner is not None or self.continued or not self.req.http11
                 or self.req.body_done):
             return

@@ -4,7 +4,7 @@
 attribute access and method calls on one object). It removes hop-by-hop headers, re-frames the body
 (``Content-Length`` passed through, anything else re-chunked for HTTP/1.1 clients or close-delimited
 for HTTP/1.0), and holds the head until the end of the current upstream read so that head and a
-small body leave in one segment.
+small body leave in one segment. Interim responses (102, 103 Early Hints) are passed on as they come.
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ class ResponseWriter:
         req = self.req
         parts = [status_line(status)]
         mode = EOF
+        dropped = _hop_by_hop(headers)
         for name, value in headers:
             ln = name.lower()
-            if ln in HOP_BY_HOP:
+            if ln in dropped:
                 if ln == b"transfer-encoding":
                     mode = CHUNKED
                 elif status == 101 and ln in _UPGRADE_KEEP:
@@ -99,6 +100,19 @@ class ResponseWriter:
         # Held until the end of this read so head and a small body leave in one segment; flushed by
         # flush_head() after every upstream read, so a streaming (SSE) head is never delayed.
         self.head_buf = b"".join(parts)
+
+    def on_interim(self, a: Any, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        """A 1xx other than 100 and 101: a proxy forwards it (RFC 9110 15.2), to HTTP/1.1 clients only,
+        and only before a final response has been chosen."""
+        if a.done or self.finished or self.winner is not None or not self.req.http11:
+            return
+        parts = [status_line(status)]
+        dropped = _hop_by_hop(headers)
+        for name, value in headers:
+            if name.lower() not in dropped:
+                parts += (name, b": ", value, b"\r\n")
+        parts.append(b"\r\n")
+        self.down.write(b"".join(parts))
 
     def on_body(self, a: Any, chunk: bytes) -> None:
         if a is not self.winner or self.finished:
@@ -133,3 +147,10 @@ class ResponseWriter:
             self.down.write(head + b"0\r\n\r\n" if self.chunk_out else head)
         elif self.chunk_out:
             self.down.write(b"0\r\n\r\n")
+
+
+def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """The standard hop-by-hop fields plus any the message's Connection header names (RFC 9110 7.6.1)."""
+    listed = [token.strip().lower() for name, value in headers if name.lower() == b"connection"
+              for token in value.split(b",")]
+    return HOP_BY_HOP.union(listed) if listed else HOP_BY_HOP

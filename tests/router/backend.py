@@ -99,6 +99,13 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 out = response(200, json.dumps({"bytes": n}).encode(), "application/json")
             elif path == "/headers":
                 out = response(200, json.dumps(headers).encode(), "application/json")
+            elif path == "/hop":  # a header named in Connection is hop-by-hop too
+                out = response(200, b"hop", extra="Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\nX-End: kept\r\n")
+            elif path == "/hints":  # interim responses before the final one
+                writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+                writer.write(b"HTTP/1.1 102 Processing\r\n\r\n")
+                await writer.drain()
+                out = response(200, b"hinted")
             elif path == "/slow":
                 await asyncio.sleep(int(q.get("ms", "100")) / 1000)
                 out = response(200, b"slow")

@@ -69,13 +69,13 @@ def test_no_upstream_available_is_503(start_router) -> None:
     assert resp.json()["reason"] in ("bad_gateway", "unavailable")
 
 
-def _raw_exchange(port: int, request: bytes) -> bytes:
+def _raw_exchange(port: int, request: bytes, ends: tuple[bytes, ...] = (b"hello from a", b"0")) -> bytes:
     import socket
 
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(request)
         data = b""
-        while b"\r\n\r\n" not in data or not data.rstrip().endswith((b"hello from a", b"0")):
+        while b"\r\n\r\n" not in data or not data.rstrip().endswith(ends):
             part = s.recv(65536)
             if not part:
                 break
@@ -121,3 +121,31 @@ def test_100_continue_is_forwarded(start_backend, start_router) -> None:
             assert part
             data += part
         assert data.startswith(b"HTTP/1.1 200") and data.endswith(b'{"bytes": 5}')
+
+
+def test_response_headers_named_in_connection_are_removed(start_backend, start_router) -> None:
+    b = start_backend("a")
+    r = start_router([b.url])
+    out = _raw_exchange(r.port, b"GET /hop HTTP/1.1\r\nHost: x\r\n\r\n", (b"hop",))
+    head = out.split(b"\r\n\r\n", 1)[0].lower()
+    assert out.endswith(b"hop") and b"\r\nx-end: kept" in head
+    assert b"x-hop" not in head and b"connection:" not in head
+
+
+def test_interim_responses_reach_http11_clients_only(start_backend, start_router) -> None:
+    import socket
+
+    b = start_backend("a")
+    r = start_router([b.url])
+    with socket.create_connection(("127.0.0.1", r.port), timeout=5) as s:
+        s.sendall(b"GET /hints HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while not data.endswith(b"hinted"):
+            part = s.recv(65536)
+            assert part
+            data += part
+    assert data.startswith(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                           b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 ")
+    # RFC 9110 15.2: no 1xx for an HTTP/1.0 client
+    old = _raw_exchange(r.port, b"GET /hints HTTP/1.0\r\nHost: x\r\n\r\n", (b"hinted",))
+    assert old.startswith(b"HTTP/1.1 200 ") and old.endswith(b"hinted")
