@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -46,11 +47,14 @@ def _install_uvloop() -> None:
 
 
 async def _worker(cfg: Config, path: str | None, cli: dict[str, Any], ops_path: str | None,
-                  reuse_port: bool) -> None:
+                  reuse_port: bool, metrics: tuple[str, int] | None) -> None:
     from .app import Router, make_socket
+    from .workermetrics import WorkerMetrics
 
     loop = asyncio.get_running_loop()
     router = Router(cfg, path, cli, ops_path)
+    if metrics is not None:
+        router.worker_metrics = WorkerMetrics(*metrics)
     await router.serve(make_socket(cfg.listen_host, cfg.listen_port, reuse_port))
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGHUP, router.reload)
@@ -67,14 +71,17 @@ async def _worker(cfg: Config, path: str | None, cli: dict[str, Any], ops_path: 
     await router.shutdown()
 
 
-def run_worker(cfg: Config, path: str | None, cli: dict[str, Any], ops_path: str | None, reuse_port: bool) -> None:
+def run_worker(cfg: Config, path: str | None, cli: dict[str, Any], ops_path: str | None, reuse_port: bool,
+               metrics: tuple[str, int] | None = None) -> None:
+    """``metrics``: (directory, slot) where a --workers child publishes its metrics for the others."""
     _install_uvloop()
-    asyncio.run(_worker(cfg, path, cli, ops_path, reuse_port))
+    asyncio.run(_worker(cfg, path, cli, ops_path, reuse_port, metrics))
 
 
 def run_master(cfg: Config, path: str | None, cli: dict[str, Any]) -> int:
     fd, ops_path = tempfile.mkstemp(prefix="router-ops-", suffix=".jsonl")
     os.close(fd)
+    metrics_dir = tempfile.mkdtemp(prefix="router-metrics-")
     children: dict[int, int] = {}
     pending: list[int] = []
     stopping = False
@@ -86,7 +93,7 @@ def run_master(cfg: Config, path: str | None, cli: dict[str, Any]) -> int:
             try:
                 for s in (signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
                     signal.signal(s, signal.SIG_DFL)
-                run_worker(cfg, path, cli, ops_path, reuse_port=True)
+                run_worker(cfg, path, cli, ops_path, reuse_port=True, metrics=(metrics_dir, slot))
             except BaseException:
                 code = 1
             finally:
@@ -124,6 +131,7 @@ def run_master(cfg: Config, path: str | None, cli: dict[str, Any]) -> int:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(ops_path)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

@@ -74,8 +74,10 @@ class InternalRequest:
                 return 200, simple_response(200, "application/json", json.dumps(snap).encode(), rid)
             return 200, simple_response(200, "text/html; charset=utf-8", render_html(snap), rid)
         if path == "/__router/metrics" and method in (b"GET", b"HEAD"):
-            return 200, simple_response(200, "text/plain; version=0.0.4; charset=utf-8",
-                                        render_metrics(self.router), rid)
+            text = render_metrics(self.router)
+            if self.router.worker_metrics is not None:  # --workers: answer for all of them
+                text = self.router.worker_metrics.collect(text)
+            return 200, simple_response(200, "text/plain; version=0.0.4; charset=utf-8", text, rid)
         if path == "/__router/health":
             ok = not self.router.shutting_down
             return (200 if ok else 503), simple_response(

@@ -29,7 +29,8 @@ from .outlier import OutlierDetector
 from .pools import Balancer
 from .retry import RetryBudget
 from .server import Downstream, Request
-from .status import BUCKETS, Stats
+from .status import BUCKETS, Stats, render_metrics
+from .workermetrics import WorkerMetrics
 
 SWEEP_INTERVAL = 0.1
 
@@ -57,6 +58,7 @@ class Router:
         self.stats = Stats()
         self.access = AccessLog(cfg.log)
         self.reloads = 0
+        self.worker_metrics: WorkerMetrics | None = None  # set by a --workers master's child
         self.apply(cfg, initial=True)
 
     # configuration ------------------------------------------------------------------------
@@ -294,6 +296,8 @@ class Router:
                     if up.queue.waiters:
                         up.queue.expire(now)
                 self.access.flush()
+                if self.worker_metrics is not None:
+                    self.worker_metrics.publish(render_metrics(self), now)
             except Exception as exc:  # a sweeper bug must not stop timeouts for everyone
                 print(f"router sweeper error: {exc!r}", file=sys.stderr)
 
@@ -313,6 +317,8 @@ class Router:
         while time.monotonic() < deadline and any(d.current is not None for d in self.conns):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         self.health.stop()
+        if self.worker_metrics is not None:
+            self.worker_metrics.remove()
         for down in list(self.conns):
             down.transport.abort()
         for up in self.balancer.upstreams.values():
