@@ -133,17 +133,10 @@ def test_response_headers_named_in_connection_are_removed(start_backend, start_r
 
 
 def test_interim_responses_reach_http11_clients_only(start_backend, start_router) -> None:
-    import socket
-
     b = start_backend("a")
     r = start_router([b.url])
-    with socket.create_connection(("127.0.0.1", r.port), timeout=5) as s:
-        s.sendall(b"GET /hints HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while not data.endswith(b"hinted"):
-            part = s.recv(65536)
-            assert part
-            data += part
+    data = _raw_exchange(r.port, b"GET /hints HTTP/1.1\r\nHost: x\r\n\r\n", (b"hinted",))
+    assert data.endswith(b"hinted")
     assert data.startswith(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
                            b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 ")
     # RFC 9110 15.2: no 1xx for an HTTP/1.0 client
