@@ -3,6 +3,8 @@
 Parts are all `part_size` bytes except the last (R2 rejects anything else); the size comes from the
 declared size when known, else 8 MiB, which still allows 80 GiB. One part is buffered, none is in
 flight at a time (sent as soon as it fills), so memory stays near one part however big the file is.
+Each part is filled to exactly `part_size` and handed to boto3 as the buffer itself: incoming bytes
+are copied once, into the part, never again.
 """
 
 from __future__ import annotations
@@ -62,12 +64,16 @@ class S3Writer:
         if self._max is not None and self.size > self._max:
             await self.abort()
             raise TooLarge(f"the file is larger than the limit of {self._max} bytes", limit=self._max)
-        self._buffer += data
-        while len(self._buffer) >= self._part_size and len(self._buffer) > 0:
-            await self._flush_part(bytes(self._buffer[: self._part_size]))
-            del self._buffer[: self._part_size]
+        rest = memoryview(data)
+        while rest:
+            room = self._part_size - len(self._buffer)
+            self._buffer += rest[:room]
+            rest = rest[room:]
+            if len(self._buffer) == self._part_size:  # a full part: sent as it is, no copy
+                part, self._buffer = self._buffer, bytearray()
+                await self._flush_part(part)
 
-    async def _flush_part(self, body: bytes) -> None:
+    async def _flush_part(self, body: bytes | bytearray) -> None:
         if self._upload_id is None:
             created = await self._call(
                 "create multipart", "create_multipart_upload", Bucket=self._real, Key=self._key,
@@ -92,7 +98,7 @@ class S3Writer:
                 )  # fmt: skip
             else:
                 if self._buffer:
-                    await self._flush_part(bytes(self._buffer))
+                    await self._flush_part(self._buffer)
                 await self._call(
                     "complete multipart", "complete_multipart_upload", Bucket=self._real, Key=self._key,
                     UploadId=self._upload_id, MultipartUpload={"Parts": self._parts},

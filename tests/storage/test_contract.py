@@ -167,6 +167,7 @@ async def test_streamed_put_of_a_big_object_uses_equal_parts(backend: Backend) -
     assert info.size == len(data)
     if backend.kind == "s3":
         assert info.etag.strip('"').endswith("-3")  # 8 MiB + 8 MiB + 1 MiB+3: multipart, equal parts
+    assert await read_bytes(backend.storage, "files", key) == data  # every part boundary in place
     assert await read_bytes(backend.storage, "files", key, start=16 * MIB) == data[16 * MIB :]
 
 
