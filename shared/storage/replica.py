@@ -11,6 +11,15 @@ and a mirrored write carries on when one side drops out. `sync_object()` copies 
 that lacks it, streamed (GET → equal-part multipart PUT, one part in memory); a write that lost a side
 is reported to `journal` so `shared.storage.replicate` copies it later. Without a journal (no database
 configured) only a warning is logged and `python -m shared.storage.replicate --full` repairs it.
+
+Deletion wins. An object on one side only is ambiguous (written while the other side was down, or
+deleted while it was down), so a delete that misses a side is journalled as a *delete* (op `delete`),
+which the drain carries out instead of copying the leftover back. A copy racing a delete is undone by
+the copier itself: after writing the target it asks the source again, and if the object is gone there
+it deletes its copy (`SyncResult("deleted")`). The re-check suffices only if each delete reaches the
+target after the source, whichever way the copy runs, hence the order primary, replica, primary: a copier
+that still finds its source after writing looked before the delete reached the source, so its copy was
+there for the delete's later step on the other side. Keys are never reused: a deleted object stays gone.
 """
 
 from __future__ import annotations
@@ -40,12 +49,13 @@ from shared.storage.keys import Bucket
 log = logging.getLogger("storage.replica")
 T = TypeVar("T")
 _REPLICA_TAG = "r:"
-Journal = Callable[[Bucket, str, str], Awaitable[None]]  # (bucket, key, why): remember to copy it later
+Journal = Callable[[Bucket, str, str, str], Awaitable[None]]  # (bucket, key, why, op): do op later
 
 
 @dataclass(frozen=True)
 class SyncResult:
-    """What `sync_object` did: `copied` (with its direction), `in_sync`, or `gone` (on neither side)."""
+    """What `sync_object` did: `copied` (with its direction), `in_sync`, `gone` (on neither side), or
+    `deleted` (deleted while being copied, or queued as a delete: removed from both sides)."""
 
     outcome: str
     size: int = 0
@@ -211,8 +221,9 @@ class ReplicatedStorage:
 
         return MirroredWriter(writers, self._mark_down, diverged)
 
-    async def _record_divergence(self, bucket: Bucket, key: str, why: str) -> None:
-        """Best effort, never fails the write: the object is stored, only its mirror is late."""
+    async def _record_divergence(self, bucket: Bucket, key: str, why: str, op: str = "copy") -> None:
+        """Best effort, never fails the write or delete: only the other side is late. A lost note is
+        found by `--full` (copies) or by the sweep (a deleted object is an unreferenced orphan)."""
         journal = self.journal
         if journal == "db":
             from shared.storage.replicate import record_divergence
@@ -223,7 +234,7 @@ class ReplicatedStorage:
             return
         try:
             with anyio.CancelScope(shield=True), anyio.fail_after(5):
-                await journal(bucket, key, why)
+                await journal(bucket, key, why, op)
         except Exception as exc:  # noqa: BLE001 - a lost note is repaired by --full; the write succeeded
             log.error("could not queue %s/%s for replication (%s): %s", bucket, key, why, exc)
 
@@ -233,17 +244,36 @@ class ReplicatedStorage:
     async def get(self, bucket: Bucket, key: str, *, start: int = 0, end: int | None = None) -> ObjectStream:
         return await self._read(lambda backend: backend.get(bucket, key, start=start, end=end))
 
-    async def delete(self, bucket: Bucket, key: str) -> None:
-        """Deleted on both; an object left on one side (it was down) is an orphan the sweep removes."""
-        errors: list[str] = []
-        for label, backend in (("primary", self.primary), ("replica", self.replica)):
+    async def _delete_everywhere(self, bucket: Bucket, key: str) -> dict[str, str]:
+        """Primary, replica, primary again (see the module docstring); the sides that failed, with why.
+        The extra request is cheap next to a copier re-creating a deleted object on the primary."""
+        failed: dict[str, str] = {}
+        for label, backend in (("primary", self.primary), ("replica", self.replica), ("primary", self.primary)):
+            if label in failed:
+                continue
             try:
                 await backend.delete(bucket, key)
             except StorageUnavailable as exc:
-                errors.append(f"{label}: {exc}")
+                failed[label] = f"{label}: {exc}"
                 self._mark_down(label)
-        if len(errors) == 2:
-            raise StorageUnavailable("; ".join(errors))
+        return failed
+
+    async def delete(self, bucket: Bucket, key: str) -> None:
+        """Deleted on both. A side that could not be reached gets a queued delete (the drain removes the
+        leftover there rather than copying it back); `StorageUnavailable` only when neither was reached."""
+        failed = await self._delete_everywhere(bucket, key)
+        if failed:
+            await self._record_divergence(bucket, key, f"delete missed {', '.join(failed)}", op="delete")
+        if len(failed) == 2:
+            raise StorageUnavailable("; ".join(failed.values()))
+
+    async def purge(self, bucket: Bucket, key: str) -> SyncResult:
+        """Carry out a queued delete: like `delete`, but a missed side raises instead of queueing again,
+        so the caller keeps its row and retries with backoff."""
+        failed = await self._delete_everywhere(bucket, key)
+        if failed:
+            raise StorageUnavailable("; ".join(failed.values()))
+        return SyncResult("deleted")
 
     async def list(self, bucket: Bucket, prefix: str = "") -> AsyncIterator[ListedObject]:
         for label, backend in self._order():
@@ -258,18 +288,32 @@ class ReplicatedStorage:
     async def sync_object(self, bucket: Bucket, key: str) -> SyncResult:
         """Make both sides hold the object: copy it to the side that lacks it (the primary's wins when
         both differ). A direct upload made while the primary was suspect lives on the replica only, so
-        the direction is decided here, not by the caller. `StorageUnavailable` when a side is down."""
+        the direction is decided here, not by the caller. `StorageUnavailable` when a side is down.
+        Only for objects queued as copies: a leftover of a delete that missed a side looks the same here,
+        which is why such deletes are queued as deletes and carried out by `purge`."""
         on_primary = await head_or_none(self.primary, bucket, key)
         on_replica = await head_or_none(self.replica, bucket, key)
         if on_primary is None and on_replica is None:
             return SyncResult("gone")
         if on_primary is not None and on_replica is not None and same_object(on_primary, on_replica):
             return SyncResult("in_sync", on_primary.size)
-        if on_primary is not None:
-            info = await copy_object(self.primary, self.replica, bucket, key)
-            return SyncResult("copied", info.size, "primary", "replica")
-        info = await copy_object(self.replica, self.primary, bucket, key)
-        return SyncResult("copied", info.size, "replica", "primary")
+        labels = ("primary", "replica") if on_primary is not None else ("replica", "primary")
+        sides = {"primary": self.primary, "replica": self.replica}
+        source, target = sides[labels[0]], sides[labels[1]]
+        try:
+            size = (await copy_object(source, target, bucket, key)).size
+        except ObjectNotFound:  # deleted since the HEAD; the delete may have missed the target
+            size = -1
+        # Deletion wins: if a delete reached the source meanwhile, its step on the target may have come
+        # before our copy landed. A source that is still there now is deleted after our copy, if at all.
+        if size < 0 or await head_or_none(source, bucket, key) is None:
+            try:
+                await target.delete(bucket, key)
+            except StorageUnavailable:  # a retry as a copy would copy it back: make the row a delete
+                await self._record_divergence(bucket, key, f"undoing a copy to the {labels[1]} failed", "delete")
+                raise
+            return SyncResult("deleted", 0, *labels)
+        return SyncResult("copied", size, *labels)
 
     async def mirror(self, bucket: Bucket, key: str) -> SyncResult:
         """Copy one directly uploaded object to the other side (kept for callers of the old name)."""

@@ -9,10 +9,17 @@ increments `attempts`, keeps `last_error` and backs off exponentially; after sev
 the run stops early (an endpoint is down) and hands its unstarted rows back. Nothing is lost by a crash:
 an expired lease makes the row due again.
 
+Deletion wins (see `shared.storage.replica`). A row is op `copy` or op `delete` (a delete missed a side);
+queueing a delete turns a pending copy row into it, and no copy note turns it back (keys are never
+reused). Delete rows are carried out on both sides (`purge`), never by copying the leftover back; a row
+re-queued while a worker holds it (new `enqueued_at`) outlives that worker's success, so a delete queued
+during a copy still runs after it, and the copy itself is undone by `sync_object`'s re-check.
+
 `--full` repairs after an outage without the queue: it lists both sides (by bucket and prefix, merged in
 key order, so memory does not grow with the bucket) and copies what the replica lacks or holds with a
 different size; `--to-primary` also copies objects only the replica has (written while the primary was
-down). Failed copies are queued so the default mode retries them.
+down). Failed copies are queued so the default mode retries them. It does not read the queue: what it
+copies back while a delete of it is queued, the next drain deletes on both sides.
 
 Without a replica configured both modes do nothing and say so.
 """
@@ -43,10 +50,11 @@ BACKOFF_BASE_S = 30.0  # between runs: 30 s, 1 min, 2 min, ... capped
 BACKOFF_MAX_S = 6 * 3600.0
 
 _ENQUEUE = """
-INSERT INTO replication_queue (bucket, object_key, last_error) VALUES (%s, %s, %s)
+INSERT INTO replication_queue (bucket, object_key, last_error, op) VALUES (%s, %s, %s, %s)
 ON CONFLICT (bucket, object_key) DO UPDATE
 SET enqueued_at = clock_timestamp(), next_attempt_at = now(),
-    last_error = coalesce(EXCLUDED.last_error, replication_queue.last_error)
+    last_error = coalesce(EXCLUDED.last_error, replication_queue.last_error),
+    op = CASE WHEN EXCLUDED.op = 'delete' THEN 'delete' ELSE replication_queue.op END
 """
 _CLAIM = """
 UPDATE replication_queue q SET next_attempt_at = now() + make_interval(secs => %s), last_attempt_at = now()
@@ -55,7 +63,7 @@ FROM (
     ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED
 ) due
 WHERE q.bucket = due.bucket AND q.object_key = due.object_key
-RETURNING q.bucket, q.object_key, q.enqueued_at, q.attempts
+RETURNING q.bucket, q.object_key, q.enqueued_at, q.attempts, q.op
 """
 # Only the claimed generation: a row re-queued while it was being copied (the object was written
 # again) stays for the next run.
@@ -77,22 +85,23 @@ FROM replication_queue
 
 
 # queueing ------------------------------------------------------------------------------------------
-async def enqueue(conn: Any, bucket: Bucket, key: str, why: str | None = None) -> None:
-    """Queue an object for copying, inside the caller's transaction (so it commits with the caller)."""
+async def enqueue(conn: Any, bucket: Bucket, key: str, why: str | None = None, op: str = "copy") -> None:
+    """Queue an object for copying (or deleting), inside the caller's transaction (commits with it)."""
     from shared.db import execute
 
-    await execute(_ENQUEUE, (bucket, key, why), conn=conn)
+    await execute(_ENQUEUE, (bucket, key, why, op), conn=conn)
 
 
-async def record_divergence(bucket: Bucket, key: str, why: str) -> None:
-    """The `ReplicatedStorage` journal: queue an object whose write reached one side only (own statement).
-    With no `DB_URL` (embedded development setups) there is no shared queue; `--full` repairs instead."""
+async def record_divergence(bucket: Bucket, key: str, why: str, op: str = "copy") -> None:
+    """The `ReplicatedStorage` journal: queue an object whose write or delete reached one side only (own
+    statement). With no `DB_URL` (embedded development setups) there is no shared queue; `--full` and
+    the sweep repair instead."""
     from shared.config import get_settings
 
     if not get_settings().db_url:
         log.warning("storage sides diverged on %s/%s (%s); no DB_URL to queue it: run --full", bucket, key, why)
         return
-    await enqueue(None, bucket, key, why)
+    await enqueue(None, bucket, key, why, op)
 
 
 async def queue_stats() -> dict[str, Any]:
@@ -111,6 +120,7 @@ class DrainReport:
     copied: int = 0
     in_sync: int = 0
     gone: int = 0
+    deleted: int = 0
     failed: int = 0
     released: int = 0
     bytes_copied: int = 0
@@ -120,24 +130,22 @@ class DrainReport:
     oldest_s: float = 0.0
     errors: list[str] = field(default_factory=list)
 
-    def count(self, result: SyncResult) -> None:
-        if result.outcome == "copied":
-            self.copied += 1
-            self.bytes_copied += result.size
-        elif result.outcome == "in_sync":
-            self.in_sync += 1
-        else:
-            self.gone += 1
+
+def tally(report: DrainReport | FullReport, result: SyncResult) -> None:
+    """Count one outcome (`copied`, `in_sync`, `gone`, `deleted`) in either report."""
+    setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+    report.bytes_copied += result.size if result.outcome == "copied" else 0
 
 
 async def sync_with_retries(
-    storage: ReplicatedStorage, bucket: Bucket, key: str, *, tries: int, backoff_s: float
+    storage: ReplicatedStorage, bucket: Bucket, key: str, *, tries: int, backoff_s: float, op: str = "copy"
 ) -> SyncResult | BaseException:
-    """The result, or the last error after `tries` attempts (exponential sleep between them)."""
+    """The result of carrying out one row (a delete on both sides, or a copy to the side that lacks the
+    object), or the last error after `tries` attempts (exponential sleep between them)."""
     error: BaseException = RuntimeError("no attempt made")
     for attempt in range(max(tries, 1)):
         try:
-            return await storage.sync_object(bucket, key)
+            return await (storage.purge if op == "delete" else storage.sync_object)(bucket, key)
         except (StorageError, OSError) as exc:
             error = exc
         except Exception as exc:  # noqa: BLE001 - an unexpected failure must not lose the row either
@@ -159,7 +167,7 @@ async def drain(
     budget_s: float | None = None,
     trip_after: int = 5,
 ) -> DrainReport:
-    """Copy every due queued object; see the module docstring for the guarantees."""
+    """Carry out every due queued row (copy or delete); see the module docstring for the guarantees."""
     from shared.db import execute, fetch_all
 
     report = DrainReport()
@@ -173,14 +181,14 @@ async def drain(
     async def process(row: dict[str, Any]) -> None:
         nonlocal streak
         bucket, key = row["bucket"], row["object_key"]
-        outcome = await sync_with_retries(storage, bucket, key, tries=tries, backoff_s=backoff_s)
+        outcome = await sync_with_retries(storage, bucket, key, tries=tries, backoff_s=backoff_s, op=row["op"])
         if isinstance(outcome, SyncResult):
             await execute(_DONE, (bucket, key, row["enqueued_at"]))
-            report.count(outcome)
+            tally(report, outcome)
             streak = 0
-            if outcome.outcome == "copied":
-                log.info("replicated %s/%s %s → %s (%d bytes)", bucket, key, outcome.source, outcome.target,
-                         outcome.size)  # fmt: skip
+            if outcome.outcome in ("copied", "deleted"):
+                log.info("replication %s %s/%s (%s → %s, %d bytes)", outcome.outcome, bucket, key, outcome.source,
+                         outcome.target, outcome.size)  # fmt: skip
             return
         message = f"{type(outcome).__name__}: {outcome}"
         await execute(_FAILED, (message, BACKOFF_BASE_S, BACKOFF_MAX_S, bucket, key))
@@ -222,7 +230,8 @@ async def drain(
 
 async def mirror_soon(storage: Storage, bucket: Bucket, key: str) -> None:
     """The fast path after a direct upload completes (a background task on long-lived servers): copy
-    now and drop the queue row. Any failure only logs: the row stays and the scheduled drain copies it."""
+    now and drop the queue row (a delete queued meanwhile is carried out instead). Any failure only
+    logs: the row stays and the scheduled drain copies it."""
     from shared.db import execute, fetch_one
 
     if not is_replicated(storage):
@@ -230,11 +239,11 @@ async def mirror_soon(storage: Storage, bucket: Bucket, key: str) -> None:
     assert isinstance(storage, ReplicatedStorage)
     try:
         row = await fetch_one(
-            "SELECT enqueued_at FROM replication_queue WHERE bucket = %s AND object_key = %s", (bucket, key)
+            "SELECT enqueued_at, op FROM replication_queue WHERE bucket = %s AND object_key = %s", (bucket, key)
         )
         if row is None:
             return  # already done by a drain
-        await storage.sync_object(bucket, key)
+        await (storage.purge if row["op"] == "delete" else storage.sync_object)(bucket, key)
         await execute(_DONE, (bucket, key, row["enqueued_at"]))
     except Exception as exc:  # noqa: BLE001 - best effort by design
         log.warning("mirroring %s/%s after upload failed, left for the replicate job: %s", bucket, key, exc)
@@ -254,6 +263,7 @@ class FullReport:
     copied: int = 0
     in_sync: int = 0
     gone: int = 0
+    deleted: int = 0
     failed: int = 0
     queued_for_retry: int = 0
     bytes_copied: int = 0
@@ -312,13 +322,7 @@ async def full(
         finally:
             limiter.release()
         if isinstance(outcome, SyncResult):
-            if outcome.outcome == "copied":
-                report.copied += 1
-                report.bytes_copied += outcome.size
-            elif outcome.outcome == "in_sync":
-                report.in_sync += 1
-            else:
-                report.gone += 1
+            tally(report, outcome)
             return
         report.failed += 1
         if len(report.errors) < 20:

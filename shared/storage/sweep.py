@@ -4,6 +4,13 @@ An object is an orphan when no row references it and it is older than the grace 
 `ORPHAN_GRACE_S`, 24 h, so objects of requests still in flight are never touched). References come from
 `storage_references` (table, column, bucket, match), which other migrations extend; a registered table
 that does not exist yet is skipped. If references cannot be read, nothing is deleted.
+
+With a replica, both sides are listed (merged in key order, each key once): an object can live on the
+replica alone, written while the primary was down (kept while referenced, like any object) or left behind
+by a delete that missed the replica (an orphan, removed here even if its queued delete note was lost).
+An object's age is that of its newest copy, so a fresh copy is never taken for an old orphan. Orphans
+are removed with `storage.delete`, which queues the delete for a side that is down; a side that cannot
+be listed fails the run (judging orphans from one side's listing would miss the other's).
 """
 
 from __future__ import annotations
@@ -13,11 +20,13 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from shared.storage.base import Storage
-from shared.storage.keys import BUCKETS
+from shared.storage.base import ListedObject, Storage
+from shared.storage.keys import BUCKETS, Bucket
+from shared.storage.replica import ReplicatedStorage
 
 log = logging.getLogger("tridmo.sweep")
 
@@ -26,6 +35,7 @@ log = logging.getLogger("tridmo.sweep")
 class SweepReport:
     expired_uploads: int = 0
     orphans: dict[str, int] = field(default_factory=lambda: {b: 0 for b in BUCKETS})
+    replica_only: int = 0  # of the orphans, those only the replica held
     scratch: int = 0
     kept_young: int = 0
     dry_run: bool = False
@@ -61,6 +71,19 @@ def is_referenced(key: str, keys: set[str], dirs: set[str]) -> bool:
     return key in keys or ("/" in key and _image_dir(key) in dirs)
 
 
+async def listed(storage: Storage, bucket: Bucket) -> AsyncIterator[tuple[ListedObject, bool]]:
+    """Every object once, with whether only the replica holds it; with a replica, from both sides."""
+    if not isinstance(storage, ReplicatedStorage):
+        async for item in storage.list(bucket):
+            yield item, False
+        return
+    from shared.storage.replicate import paired
+
+    async for on_primary, on_replica in paired(storage.primary.list(bucket), storage.replica.list(bucket)):
+        copies = [item for item in (on_primary, on_replica) if item is not None]
+        yield max(copies, key=lambda item: item.last_modified), on_primary is None
+
+
 async def sweep(storage: Storage, *, grace_s: float, dry_run: bool = False) -> SweepReport:
     from shared.db import connection, transaction
     from shared.storage.uploads import discard_upload, expired_uploads
@@ -76,16 +99,18 @@ async def sweep(storage: Storage, *, grace_s: float, dry_run: bool = False) -> S
     cutoff = time.time() - grace_s
     for bucket in BUCKETS:
         keys, dirs = refs[bucket]
-        async for item in storage.list(bucket):  # type: ignore[arg-type]
+        async for item, replica_only in listed(storage, bucket):
             if is_referenced(item.key, keys, dirs):
                 continue
             if item.last_modified.timestamp() > cutoff:
                 report.kept_young += 1
                 continue
             report.orphans[bucket] += 1
-            log.info("orphan %s/%s (%d bytes)%s", bucket, item.key, item.size, " [dry run]" if dry_run else "")
+            report.replica_only += replica_only
+            where = " (replica only)" if replica_only else ""
+            log.info("orphan %s/%s%s (%d bytes)%s", bucket, item.key, where, item.size, " [dry run]" if dry_run else "")
             if not dry_run:
-                await storage.delete(bucket, item.key)  # type: ignore[arg-type]
+                await storage.delete(bucket, item.key)
     scratch = getattr(storage, "sweep_scratch", None)
     if scratch is not None and not dry_run:
         report.scratch = await scratch(grace_s)
