@@ -9,9 +9,11 @@ dirty pages: each run's output is deleted (untimed) before the next, and every f
 way, as the best of `--runs` interleaved runs. The client sends bodies with `sendfile` from the page cache
 (no Python buffers), so it is not what is measured; the CPU columns show where the seconds went.
 The "answered" column splits each time: before the final `sync` (the copy returned, the last response
-arrived) and, by difference, the writeback still owed to the disk at that moment.
+arrived) and, by difference, the writeback still owed to the disk at that moment. The multipart flow runs
+twice: with `--part-concurrency` parts in flight, as S3 clients upload, and one part at a time, where
+every part's request set-up and final write are paid in series.
 
-    .venv/bin/python bench/upload.py [--size-mib 1024] [--runs 3]
+    .venv/bin/python bench/upload.py [--size-mib 1024] [--runs 3] [--part-concurrency 4]
 
 Targets: server RSS growth < 64 MiB for each flow; local backend ≥ 0.5× the copy's MB/s. On a shared
 2-vCPU VM wall times swing by 2× from run to run; compare the best of several runs, and the CPU columns.
@@ -246,9 +248,12 @@ def form_flow(server: Server, source: Path) -> str:
     return data["key"]
 
 
-def multipart_flow(server: Server, source: Path, storage_dir: Path) -> str:
+def multipart_flow(server: Server, source: Path, storage_dir: Path, concurrency: int) -> str:
     """Create/complete through the storage API, parts signed as `/api/uploads` signs them (max_bytes = the
-    part size); every byte goes over HTTP, one part after another on one connection. Returns the key."""
+    part size); every byte goes over HTTP. `concurrency` connections each PUT one part after another, as S3
+    clients do (the AWS SDK for JavaScript sends 4 parts at a time, boto3 10, Uppy 6). Returns the key."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from shared.config import get_settings
     from shared.storage.base import CompletedPart
     from shared.storage.local import LocalStorage
@@ -269,14 +274,21 @@ def multipart_flow(server: Server, source: Path, storage_dir: Path) -> str:
         return upload_id, urls
 
     upload_id, urls = asyncio.run(prepare())
-    parts = []
-    client = Client(server.base)
-    try:
-        for (number, offset, length), url in zip(plan, urls, strict=True):
-            response = client.send("PUT", url, source, offset, length)
-            parts.append(CompletedPart(number, response.headers["etag"]))
-    finally:
-        client.close()
+    work = iter(list(zip(plan, urls, strict=True)))  # next() on a list iterator is atomic under the GIL
+    etags: dict[int, str] = {}
+
+    def uploader() -> None:
+        client = Client(server.base)
+        try:
+            for (number, offset, length), url in work:
+                etags[number] = client.send("PUT", url, source, offset, length).headers["etag"]
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        for done in [pool.submit(uploader) for _ in range(concurrency)]:
+            done.result()
+    parts = [CompletedPart(number, etags[number]) for number, _, _ in plan]
     info = asyncio.run(storage.complete_multipart("files", key, upload_id, parts))
     assert info.size == size
     return key
@@ -294,6 +306,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3, help="runs per flow; the fastest counts")
+    parser.add_argument("--part-concurrency", type=int, default=4, help="parts in flight in the multipart flow")
     args = parser.parse_args()
     size = args.size_mib * MIB
 
@@ -318,7 +331,9 @@ def main() -> None:
             ("plain copy (shutil.copyfile)", None, copy(True)),
             ("plain copy (read/write 1 MiB)", None, copy(False)),
             ("form upload → local storage", server, lambda: objects / form_flow(server, source)),
-            ("direct multipart → local storage", server, lambda: objects / multipart_flow(server, source, storage_dir)),
+            (f"direct multipart, {args.part_concurrency} in flight", server,
+             lambda: objects / multipart_flow(server, source, storage_dir, args.part_concurrency)),
+            ("direct multipart, 1 in flight", server, lambda: objects / multipart_flow(server, source, storage_dir, 1)),
         ]
         try:
             results: dict[str, list[Run]] = {name: [] for name, _, _ in flows}

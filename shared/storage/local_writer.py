@@ -1,13 +1,11 @@
 """Streaming writers for the local backend: bytes go to a file descriptor, written by a thread of their own.
 
-Chunks arrive from uvicorn in 64-256 KiB pieces. They are kept as they are (no copying into a buffer) and
-queued, about 256 KiB at a time, to the writer's own thread, which writes each batch with one
-`pwrite`/`pwritev`. The event loop never waits for the disk unless more than ~1 MiB is queued, so the
-socket and the disk are busy at the same time, and there is no future, executor job or loop wake-up per
-batch (a thread-pool hop per batch cost ~20% of the server's CPU on a 1 GiB upload). Batches are small
-on purpose: bytes written right after they arrived are still in the CPU cache; measured on a 1 GiB
-upload, 4 MiB batches cost ~1.5x the CPU of 256 KiB ones in the kernel's page-cache copy. Written
-stretches are queued for writeback as they go (`writeback.py`), so the disk works while the socket does.
+Chunks arrive from uvicorn in 64-256 KiB pieces. They are kept as they are (no copying in the event loop)
+and queued, about 256 KiB at a time, to the writer's own thread, which hands each batch to a sink
+(`sinks.py`): straight to the disk through `O_DIRECT` where the filesystem allows it, else through the page
+cache. The event loop never waits for the disk unless more than two stages are queued, so the socket and
+the disk are busy at the same time, and there is no future, executor job or loop wake-up per batch (a
+thread-pool hop per batch cost ~20% of the server's CPU on a 1 GiB upload).
 
 `LocalWriter` writes a temp file that `commit` hands to a finisher (which renames it into place);
 `local_multipart.PartWriter` writes one part at its offset inside the upload's data file.
@@ -28,14 +26,12 @@ from queue import Empty, SimpleQueue
 
 from shared.storage.base import ObjectInfo
 from shared.storage.errors import TooLarge
-from shared.storage.writeback import Writeback
+from shared.storage.sinks import STAGE, BufferedSink, DirectSink, open_sink
 
 FLUSH_AT = 256 * 1024
-MAX_QUEUED = 4 * FLUSH_AT  # bytes handed to the writer thread and not yet written
+MAX_QUEUED = 2 * STAGE  # bytes handed to the writer thread and not yet written: the stage being written and the next
 ABANDONED_AFTER_S = 3600.0  # no batch, commit or abort for this long: the writer thread gives up
-_IOV_MAX = 1024  # Linux's limit on iovecs per pwritev call
 _OPEN_FLAGS = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
-_pwritev = getattr(os, "pwritev", None)
 
 
 def file_etag(st: os.stat_result) -> str:
@@ -45,25 +41,6 @@ def file_etag(st: os.stat_result) -> str:
 
 # Called in a worker thread with the closed temp file and its size; moves it into place.
 Finisher = Callable[[Path, int], ObjectInfo]
-
-
-def write_at(fd: int, batch: list[bytes], offset: int) -> None:
-    """Write every chunk of `batch` at `offset`: one `pwritev` per 1024 chunks, unless the kernel writes short."""
-    for start in range(0, len(batch), _IOV_MAX):
-        group = batch[start : start + _IOV_MAX]
-        if len(group) > 1 and _pwritev is not None:
-            done = _pwritev(fd, group, offset)
-        else:
-            done = os.pwrite(fd, group[0], offset) if len(group) == 1 else 0
-        offset += done
-        for chunk in group:  # whatever a short write left over, chunk by chunk
-            if done >= len(chunk):
-                done -= len(chunk)
-                continue
-            view, done = memoryview(chunk)[done:], 0
-            while view:
-                written = os.pwrite(fd, view, offset)
-                view, offset = view[written:], offset + written
 
 
 class BatchWriter:
@@ -80,7 +57,6 @@ class BatchWriter:
         self._max = max_bytes
         self._pending: list[bytes] = []
         self._pending_bytes = 0
-        self._written = 0  # bytes handed to the thread (their offset is the base + what was before them)
         self._thread: _WriterThread | None = None
         self._closed = False
         self.size = 0
@@ -122,8 +98,7 @@ class BatchWriter:
         self._pending, self._pending_bytes = [], 0
         if self._thread is None:
             self._thread = _WriterThread(self)
-        offset, self._written = self._written, self._written + size
-        await self._thread.put(batch, offset, size)
+        await self._thread.put(batch, size)
 
     async def commit(self) -> ObjectInfo:
         if self._closed:
@@ -155,7 +130,7 @@ class _WriterThread:
     def __init__(self, writer: BatchWriter) -> None:
         self._writer = writer
         self._loop = asyncio.get_running_loop()
-        self._queue: SimpleQueue[tuple[list[bytes], int, int] | str] = SimpleQueue()
+        self._queue: SimpleQueue[tuple[list[bytes], int] | str] = SimpleQueue()
         self._lock = threading.Lock()
         self._queued = 0
         self._waiter: asyncio.Future[None] | None = None
@@ -164,7 +139,7 @@ class _WriterThread:
         self._aborted = False
         threading.Thread(target=self._run, name="local-writer", daemon=True).start()
 
-    async def put(self, batch: list[bytes], offset: int, size: int) -> None:
+    async def put(self, batch: list[bytes], size: int) -> None:
         if self._error is not None:
             raise self._error
         with self._lock:
@@ -173,7 +148,7 @@ class _WriterThread:
             if full:
                 self._waiter = self._loop.create_future()
                 waiter = self._waiter
-        self._queue.put((batch, offset, size))
+        self._queue.put((batch, size))
         if full:
             await waiter
             if self._error is not None:
@@ -189,22 +164,21 @@ class _WriterThread:
 
     # the thread -------------------------------------------------------------------------------------
     def _run(self) -> None:
-        writer, fd, base = self._writer, None, 0
-        writeback = Writeback(-1, 0)  # replaced on open; batches arrive in order, so writes are sequential
+        writer, fd = self._writer, None
+        sink: BufferedSink | DirectSink | None = None  # batches arrive in order, so writes are sequential
         while True:
             try:
                 item = self._queue.get(timeout=ABANDONED_AFTER_S)
             except Empty:  # the writer was dropped without commit or abort: clean up, free the thread
                 self._error, item = TimeoutError("the writer was abandoned"), "abort"
             if isinstance(item, tuple):
-                batch, offset, size = item
+                batch, size = item
                 if self._error is None and not self._aborted:
                     try:
-                        if fd is None:
+                        if sink is None:
                             fd, base = writer._open()
-                            writeback = Writeback(fd, base)
-                        write_at(fd, batch, base + offset)
-                        writeback.wrote(size)
+                            sink = open_sink(fd, base)
+                        sink.write(batch, size)
                     except BaseException as exc:
                         self._error = exc
                 del batch, item
@@ -215,14 +189,18 @@ class _WriterThread:
                     if self._error is not None:
                         raise self._error
                     if fd is None:
-                        fd, base = writer._open()
-                    writeback.flush()  # the tail too: nothing of the upload is left dirty for later
+                        fd, _ = writer._open()
+                    if sink is not None:
+                        sink, last = None, sink
+                        last.finish()
                     fd, owned = None, fd
                     self._resolve(writer._finish(owned), None)
                 except BaseException as exc:
                     self._resolve(None, exc)
                     continue  # the loop aborts the writer: wait for that
                 return
+            if sink is not None:
+                sink.close()
             if fd is not None:  # abort
                 with contextlib.suppress(OSError):
                     os.close(fd)

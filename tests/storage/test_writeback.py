@@ -29,6 +29,14 @@ class _Stat(ctypes.Structure):
 
 
 def dirty_pages(path: Path) -> int:
+    return _cachestat(path).dirty
+
+
+def cached_pages(path: Path) -> int:
+    return _cachestat(path).cache
+
+
+def _cachestat(path: Path) -> _Stat:
     libc = ctypes.CDLL(None, use_errno=True)
     whole, stat = _Range(0, 0), _Stat()
     fd = os.open(path, os.O_RDONLY)
@@ -37,7 +45,7 @@ def dirty_pages(path: Path) -> int:
             pytest.skip(f"cachestat is not available here: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(fd)
-    return stat.dirty
+    return stat
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync_file_range and cachestat are Linux's")
