@@ -82,7 +82,7 @@ class DirectSink:
 
     def __init__(self, fd: int, base: int, flags: int) -> None:
         self.fd, self.offset, self._base, self._flags = fd, base, base, flags
-        self._stage: mmap.mmap | None = _spare.pop() if _spare else mmap.mmap(-1, STAGE)
+        self._stage: mmap.mmap | None = _take_stage()
         self._view = memoryview(self._stage)
         self._fill = 0
         self._direct = True
@@ -153,6 +153,13 @@ class DirectSink:
             _spare.append(stage)  # list.append/pop are atomic: writer threads share the list safely
         else:
             stage.close()
+
+
+def _take_stage() -> mmap.mmap:
+    try:
+        return _spare.pop()  # atomic: another writer thread may have taken the last one since a check
+    except IndexError:
+        return mmap.mmap(-1, STAGE)
 
 
 def open_sink(fd: int, base: int, *, direct: bool = True) -> BufferedSink | DirectSink:
