@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint seed migrate bench clean
+.PHONY: run test lint seed migrate bench db-stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3.x"; exit 1; }
@@ -31,6 +31,10 @@ seed: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/coldstart.py
+
+db-stop: $(STAMP)
+	$(PY) -c "from shared.config import get_settings; from shared.db.embedded import stop_embedded; \
+	print('stopped' if stop_embedded(get_settings().data_dir) else 'not running')"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,7 +2,8 @@
 
 Starts (or reuses) the embedded PostgreSQL, applies migrations, seeds the demo world, then runs
 two API workers (`python -m functions`) behind the edge router (`python -m router`) on
-HTTP_PORT, prints the URLs and demo logins, and stops everything on Ctrl-C.
+HTTP_PORT, prints the URLs and demo logins, and stops the router and workers on Ctrl-C (the embedded database
+stays up for the next start; `make db-stop` stops it).
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def main() -> int:
         f"  metrics        {base}/metrics\n"
         f"  router status  {base}/__router/status\n"
         "  demo logins    " + "\n                 ".join(f"{email} / {password}" for email, password in logins) + "\n"
-        "Ctrl-C stops everything (the database keeps its data under .data/).",
+        "Ctrl-C stops the router and the workers; the embedded PostgreSQL stays up for the next start\n"
+        "(data under .data/pg; stop it with `make db-stop`).",
         flush=True,
     )
     stopping = False
