@@ -75,9 +75,9 @@ class BufferedSink:
 class DirectSink:
     """Sequential writes from an aligned `base`: whole staging buffers straight to the disk.
 
-    The device is faster than the socket here (~3 GB/s for 1 MiB direct writes against ~2 GB/s of
-    request body), so the writer thread writes each full stage synchronously; a second I/O thread to
-    overlap copying and writing was measured too and gained nothing but context switches.
+    The device is faster than the socket here (~2.7 GB/s for 1 MiB direct writes, one at a time, against
+    1.5-2 GB/s of request body), so the writer thread writes each full stage synchronously; a second I/O
+    thread overlapping the copy and the write was measured too and gained nothing but context switches.
     """
 
     def __init__(self, fd: int, base: int, flags: int) -> None:
