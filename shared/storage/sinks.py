@@ -162,9 +162,9 @@ def _take_stage() -> mmap.mmap:
         return mmap.mmap(-1, STAGE)
 
 
-def open_sink(fd: int, base: int, *, direct: bool = True) -> BufferedSink | DirectSink:
+def open_sink(fd: int, base: int) -> BufferedSink | DirectSink:
     """A direct sink when the platform, the filesystem and the offset allow it, else a buffered one."""
-    if direct and _O_DIRECT and base % ALIGN == 0:
+    if _O_DIRECT and base % ALIGN == 0:
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         try:
             fcntl.fcntl(fd, fcntl.F_SETFL, flags | _O_DIRECT)
