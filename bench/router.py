@@ -17,6 +17,12 @@ burst of outside load hits both sides of a comparison or only one round. The loa
 printed at the start and the end. `--nice` runs every benchmark process (backends, proxies, wrk)
 at that scheduling priority, equal for all, so outside load preempts them less.
 
+Busy polling: HAProxy's `busy-polling` and our router's `[busy_poll]` keep the proxy core from
+halting between events, which on this VM (an idle vCPU is woken through the hypervisor) is where
+much of a proxy's added latency goes. Both proxies also run that way, as "haproxy+bp" and
+"router+bp", compared with each other; each is kept stopped (SIGSTOP) while others are measured,
+since HAProxy's busy-polling spins even without traffic. `--no-busy-poll` skips them.
+
 Before/after: `--baseline DIR` also runs the `router` package found in DIR (e.g. an older commit:
 `git archive REV router | tar -x -C DIR`) as a third proxy, "base", in the same alternating rounds.
 """
@@ -35,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,11 +94,11 @@ defaults
 {fronts}"""
 
 
-def haproxy_cfg(port: int, backends: list[int]) -> str:
+def haproxy_cfg(port: int, backends: list[int], busy_poll: bool = False) -> str:
     servers = "\n".join(f"    server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
     return f"""global
     nbthread 1
-    maxconn 4000
+    maxconn 4000{chr(10) + "    busy-polling" if busy_poll else ""}
 defaults
     mode http
     timeout connect 2s
@@ -137,6 +144,10 @@ rate = 1000000000.0
 burst = 1000000000.0
 [log]
 sample = 0.01
+"""
+BUSY_POLL_CFG = """
+[busy_poll]
+enabled = true
 """
 
 
@@ -199,6 +210,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds; medians are reported")
     ap.add_argument("--nice", type=int, default=0, help="scheduling priority of all benchmark processes")
     ap.add_argument("--baseline", type=Path, help="directory holding another router package to compare")
+    ap.add_argument("--no-busy-poll", dest="busy_poll", action="store_false",
+                    help="skip the busy-polling variants of both proxies")
     args = ap.parse_args()
     ensure_tools()
     if args.nice:
@@ -214,30 +227,36 @@ def main() -> int:
         procs.append(subprocess.Popen(
             ["taskset", "-c", LOAD_CORE, "haproxy", "-db", "-f", str(tmp / "backends.cfg")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        hp = free_port()
-        (tmp / "haproxy.cfg").write_text(haproxy_cfg(hp, be_ports))
-        procs.append(subprocess.Popen(
-            ["taskset", "-c", PROXY_CORE, "haproxy", "-db", "-f", str(tmp / "haproxy.cfg")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        rp = free_port()
-        (tmp / "router.toml").write_text(ROUTER_CFG)
-        cmd = ["taskset", "-c", PROXY_CORE, PY, "-m", "router", "--listen", f"127.0.0.1:{rp}",
-               "--config", str(tmp / "router.toml")]
-        for p in be_ports:
-            cmd += ["--upstream", f"http://127.0.0.1:{p}"]
-        procs.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp / "router.err").open("wb")))
-        ports = [*be_ports, hp, rp]
-        targets = {"direct": be_ports[0], "haproxy": hp, "router": rp}
-        pids = {"haproxy": procs[1].pid, "router": procs[2].pid}  # taskset execs: same pid
+        targets = {"direct": be_ports[0]}
+        pids: dict[str, int] = {}  # taskset execs: the Popen pid is the proxy's
+        err = (tmp / "router.err").open("wb")
+
+        def start(name: str, cmd: list[str], cwd: Path = ROOT) -> None:
+            procs.append(subprocess.Popen(["taskset", "-c", PROXY_CORE, *cmd], cwd=cwd,
+                                          stdout=subprocess.DEVNULL, stderr=err))
+            pids[name] = procs[-1].pid
+
+        def start_haproxy(name: str, busy_poll: bool) -> None:
+            targets[name] = free_port()
+            cfg = tmp / f"{name}.cfg"
+            cfg.write_text(haproxy_cfg(targets[name], be_ports, busy_poll))
+            start(name, ["haproxy", "-db", "-f", str(cfg)])
+
+        def start_router(name: str, cwd: Path, busy_poll: bool) -> None:
+            targets[name] = free_port()
+            cfg = tmp / f"{name}.toml"
+            cfg.write_text(ROUTER_CFG + (BUSY_POLL_CFG if busy_poll else ""))
+            start(name, [PY, "-m", "router", "--listen", f"127.0.0.1:{targets[name]}", "--config", str(cfg),
+                         *[f"--upstream=http://127.0.0.1:{p}" for p in be_ports]], cwd)
+
+        start_haproxy("haproxy", False)
+        start_router("router", ROOT, False)
         if args.baseline:
-            bp = free_port()
-            bcmd = [*cmd[:7], f"127.0.0.1:{bp}", *cmd[8:]]
-            procs.append(subprocess.Popen(bcmd, cwd=args.baseline.resolve(), stdout=subprocess.DEVNULL,
-                                          stderr=(tmp / "router.err").open("ab")))
-            ports.append(bp)
-            targets["base"] = bp
-            pids["base"] = procs[3].pid
-        for p in ports:
+            start_router("base", args.baseline.resolve(), False)
+        if args.busy_poll:
+            start_haproxy("haproxy+bp", True)
+            start_router("router+bp", ROOT, True)
+        for p in [*be_ports, *targets.values()]:
             try:
                 wait_port(p)
             except SystemExit:
@@ -245,6 +264,26 @@ def main() -> int:
                 raise
         time.sleep(0.5)
         proxies = [n for n in targets if n != "direct"]
+        compared = [n for n in proxies if not n.startswith("haproxy")]
+        spinners = [n for n in proxies if n.endswith("+bp")]
+        for name in spinners:
+            os.kill(pids[name], signal.SIGSTOP)
+
+        def peer(name: str) -> str:
+            return "haproxy+bp" if name.endswith("+bp") else "haproxy"
+
+        @contextlib.contextmanager
+        def measuring(name: str) -> Iterator[None]:
+            """A busy-polling proxy spins on the shared proxy core even without traffic (HAProxy's
+            busy-polling always, ours until its next sweep), so it is kept stopped while the
+            others are measured."""
+            if name in spinners:
+                os.kill(pids[name], signal.SIGCONT)
+            try:
+                yield
+            finally:
+                if name in spinners:
+                    os.kill(pids[name], signal.SIGSTOP)
         d, rounds = args.duration, max(1, args.rounds)
         hv = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.split()[2]
         print(f"# router bench: proxies pinned to core {PROXY_CORE}, wrk + backends on core {LOAD_CORE}; "
@@ -257,14 +296,16 @@ def main() -> int:
 
         for _size, path in sizes:  # warm-up: connections, pools, EWMA
             for name in targets:
-                wrk(url(name, path), 64, 1.0)
+                with measuring(name):
+                    wrk(url(name, path), 64, 1.0)
         print("# throughput: wrk -t1 -c64 (keep-alive); per round: req/s, router/haproxy in that round")
         rps: dict[tuple[str, str], list[float]] = {}
         cpu_us: dict[tuple[str, str], list[float]] = {}
 
         def run(name: str, path: str, size: str) -> float:
             before = cpu_seconds(pids[name]) if name in pids else 0.0
-            res = wrk(url(name, path), 64, d)
+            with measuring(name):
+                res = wrk(url(name, path), 64, d)
             if name in pids and res["requests"]:
                 cpu_us.setdefault((name, size), []).append(
                     (cpu_seconds(pids[name]) - before) / res["requests"] * 1e6)
@@ -278,8 +319,8 @@ def main() -> int:
                 got = {name: run(name, path, size) for name in order}
                 for name, v in got.items():
                     rps.setdefault((name, size), []).append(v)
-                for name in proxies[1:]:
-                    ratios.setdefault(f"{name} {size}", []).append(got[name] / got["haproxy"])
+                for name in compared:
+                    ratios.setdefault(f"{name} {size}", []).append(got[name] / got[peer(name)])
                 line.append(f"{size} " + " ".join(f"{n} {got[n]:.0f}" for n in targets)
                             + f" ({got['router'] / got['haproxy']:.2f}x)")
             print(f"  round {rnd + 1}: " + "; ".join(line) + f"   load {loadavg()}")
@@ -288,9 +329,9 @@ def main() -> int:
             print(f"median {size:5s}: " + ", ".join(f"{n} {maxr[(n, size)]:.0f}" for n in targets) + " req/s")
             print("  CPU per request: " + ", ".join(
                 f"{n} {med(cpu_us[(n, size)]):.1f} us {spread(cpu_us[(n, size)], '.1f')}" for n in proxies))
-            for name in proxies[1:]:
+            for name in compared:
                 r = ratios[f"{name} {size}"]
-                print(f"  ratio {name}/haproxy {size:5s} = {med(r):.2f}x {spread(r, '.2f')}"
+                print(f"  ratio {name}/{peer(name)} {size:5s} = {med(r):.2f}x {spread(r, '.2f')}"
                       + ("  (target >= 0.40x)" if name == "router" else ""))
 
         print("# added latency at half of each proxy's median max rate: paced wrk (Lua delay() random 0-10 ms"
@@ -303,7 +344,8 @@ def main() -> int:
                 for name in names:
                     rate = maxr[(name, size)] / 2
                     direct = paced(url("direct", path), rate, d, tmp)
-                    prox = paced(url(name, path), rate, d, tmp)
+                    with measuring(name):
+                        prox = paced(url(name, path), rate, d, tmp)
                     for pct in ("p50", "p99"):
                         added.setdefault((name, size, pct), []).append(prox[pct] - direct[pct])
                     line.append(f"{name} {size} +{prox['p50'] - direct['p50']:.3f}/+{prox['p99'] - direct['p99']:.3f}")
@@ -313,14 +355,15 @@ def main() -> int:
                 p50, p99 = added[(name, size, "p50")], added[(name, size, "p99")]
                 print(f"median {name:8s} {size:5s} @ {maxr[(name, size)] / 2:6.0f} req/s: added p50 {med(p50):+.3f} ms "
                       f"{spread(p50)}, added p99 {med(p99):+.3f} ms {spread(p99)}"
-                      + ("   (targets: p50 <= 0.25, p99 <= 1.0)" if name == "router" else ""))
+                      + ("   (targets: p50 <= 0.25, p99 <= 1.0)" if name.startswith("router") else ""))
 
         print("# idle: one connection, closed loop (wrk -c1), small responses; added p50 = proxy - direct")
         idle: dict[str, list[float]] = {}
         for rnd in range(rounds):
             direct = wrk(url("direct", "/"), 1, d)["p50"]
             for name in proxies if rnd % 2 == 0 else proxies[::-1]:
-                idle.setdefault(name, []).append((wrk(url(name, "/"), 1, d)["p50"] - direct) * 1000)
+                with measuring(name):
+                    idle.setdefault(name, []).append((wrk(url(name, "/"), 1, d)["p50"] - direct) * 1000)
         for name in proxies:
             print(f"median {name:8s} idle added p50 {med(idle[name]):+.0f} us {spread(idle[name], '.0f')}")
         print(f"# load average at end: {loadavg()}")
@@ -328,6 +371,7 @@ def main() -> int:
         for p in procs:
             with contextlib.suppress(ProcessLookupError):
                 p.send_signal(signal.SIGTERM)
+                p.send_signal(signal.SIGCONT)  # a stopped busy-poller handles SIGTERM once resumed
         for p in procs:
             try:
                 p.wait(timeout=10)

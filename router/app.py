@@ -59,6 +59,7 @@ class Router:
         self.access = AccessLog(cfg.log)
         self.reloads = 0
         self.worker_metrics: WorkerMetrics | None = None  # set by a --workers master's child
+        self.spinning = False
         self.apply(cfg, initial=True)
 
     # configuration ------------------------------------------------------------------------
@@ -89,6 +90,8 @@ class Router:
         self.outlier.cfg = cfg.outlier
         self.access.cfg = cfg.log
         self.log_sample = cfg.log.sample if cfg.log.access else 0.0  # AccessLog.sampled(), inlined
+        # busy polling: requests per sweep that keep the loop spinning; 0 = never spin
+        self.spin_min = max(1.0, cfg.busy_poll.min_rate * SWEEP_INTERVAL) if cfg.busy_poll.enabled else 0.0
         if not initial and cfg.balancing.policy != self.balancer.cfg.balancing.policy:
             self.balancer.levels = []  # new policy objects on rebuild
         added, removed = self.balancer.configure(cfg, self.balancer.upstreams)
@@ -276,10 +279,13 @@ class Router:
 
     async def _sweeper(self) -> None:
         t = self.cfg.timeouts
+        served = 0
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             now = self.now = time.monotonic()
             t = self.cfg.timeouts
+            last, served = served, self.stats.count
+            self.busy_poll(self.spin_min > 0 and served - last >= self.spin_min)
             try:
                 for down in list(self.conns):
                     ex = down.exchange
@@ -300,6 +306,21 @@ class Router:
                     self.worker_metrics.publish(render_metrics(self), now)
             except Exception as exc:  # a sweeper bug must not stop timeouts for everyone
                 print(f"router sweeper error: {exc!r}", file=sys.stderr)
+
+    def busy_poll(self, on: bool) -> None:
+        """Start or stop spinning. Decided once per sweep from the requests served in it, so the
+        data path pays nothing; traffic starts the spin within 100 ms and its end stops it."""
+        if on and not self.spinning:
+            self.spinning = True
+            self.loop.call_soon(self._spin)
+        elif not on:
+            self.spinning = False
+
+    def _spin(self) -> None:
+        # While a callback is ready, the loop polls with a zero timeout instead of sleeping: one
+        # empty callback per loop iteration is the whole mechanism.
+        if self.spinning:
+            self.loop.call_soon(self._spin)
 
     def inflight(self) -> int:
         return self.budget.active

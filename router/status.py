@@ -53,6 +53,7 @@ def snapshot(router: Router) -> dict[str, Any]:
         "inflight": b.active,
         "connections": len(router.conns),
         "reloads": router.reloads,
+        "busy_polling": router.spinning,
         "retry_budget": {"in_flight": b.retrying, "limit": round(b.limit(), 2), "granted": b.granted,
                          "denied": b.denied},
         "retries": router.stats.retries,
