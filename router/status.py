@@ -88,7 +88,8 @@ tr.up td{{background:#eaffea}}tr.down td,tr.ejected td{{background:#ffecec}}tr.d
 </style></head><body><h1>Tridmo router</h1>
 <p>pid {snap['pid']} &middot; up {snap['uptime_s']} s &middot; policy {html.escape(snap['policy'])} &middot;
 in flight {snap['inflight']} &middot; connections {snap['connections']} &middot; ejections {snap['ejections']}
-&middot; retries {snap['retries']} (budget {b['in_flight']}/{b['limit']}, denied {b['denied']})</p>
+&middot; retries {snap['retries']} (budget {b['in_flight']}/{b['limit']}, denied {b['denied']})
+{'&middot; busy polling' if snap['busy_polling'] else ''}</p>
 <table><tr><th>pool</th><th>prio</th><th>upstream</th><th>state</th><th>weight</th><th>slow start</th>
 <th>in flight</th><th>EWMA ms</th><th>requests</th><th>5xx</th><th>ejections</th></tr>
 {''.join(rows)}</table><p>JSON: <a href="?format=json">?format=json</a> &middot;
@@ -127,6 +128,7 @@ def render_metrics(router: Router) -> bytes:
         ("router_ejections_total", "counter", "Outlier ejections.", router.outlier.total_ejections),
         ("router_rate_limited_total", "counter", "Requests refused by rate limit.", router.ratelimiter.limited),
         ("router_reloads_total", "counter", "Successful config reloads.", router.reloads),
+        ("router_busy_polling", "gauge", "1 while the event loop busy-polls ([busy_poll]).", int(router.spinning)),
     ]
     for name, kind, help_, val in scalars:
         out += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}", f"{name} {val}"]

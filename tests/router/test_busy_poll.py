@@ -56,6 +56,7 @@ def test_busy_poll_spins_only_while_traffic_flows(start_backend, start_router) -
     try:
         time.sleep(0.4)  # a sweep (100 ms) has seen the traffic
         assert r.status()["busy_polling"] is True
+        assert "router_busy_polling 1" in httpx.get(r.url + "/__router/metrics").text
         busy = cpu_share(r.proc.pid, 0.6)
     finally:
         stop.set()
