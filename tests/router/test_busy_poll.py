@@ -13,6 +13,7 @@ import pytest
 from router.config import ConfigError, build_config
 
 pytestmark = pytest.mark.timeout(60)
+SPIN_LINE = 0.35  # share of a core that separates a spinning router from a sleeping one
 
 BUSY = """
 [health]
@@ -62,8 +63,9 @@ def test_busy_poll_spins_only_while_traffic_flows(start_backend, start_router) -
         stop.set()
         client.join(timeout=10)
     assert served[0] > 50
-    # one sequential client keeps a non-spinning router far below this (see the control below)
-    assert busy > 0.5, f"router used {busy:.2f} of a core under traffic"
+    # Measured: ~0.95 with 2 cores, ~0.5 with everything on one core; one sequential client keeps a
+    # non-spinning router at ~0.2 (the control below).
+    assert busy > SPIN_LINE, f"router used {busy:.2f} of a core under traffic"
 
     time.sleep(0.4)  # the next sweeps see no traffic: back to sleeping
     assert r.status()["busy_polling"] is False
@@ -84,7 +86,7 @@ def test_without_busy_poll_the_same_traffic_leaves_the_core_mostly_idle(start_ba
         stop.set()
         client.join(timeout=10)
     assert served[0] > 50
-    assert share < 0.5, f"router used {share:.2f} of a core without busy polling"
+    assert share < SPIN_LINE, f"router used {share:.2f} of a core without busy polling"
 
 
 def test_busy_poll_settings_are_validated() -> None:
