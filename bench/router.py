@@ -1,6 +1,6 @@
 """Benchmark: our router vs HAProxy, one core each, in front of two cheap backends.
 
-    .venv/bin/python bench/router.py [--duration 2] [--rounds 5] [--nice -10] [--baseline DIR]
+    .venv/bin/python bench/router.py [--duration 2] [--rounds 5] [--nice -10] [--baseline DIR] [--pure]
 
 Backends are one HAProxy process answering with `http-request return` (C, far cheaper than either
 proxy), so the proxies are what is measured. Proxies run on core 0 (taskset); wrk and the backends on
@@ -23,6 +23,10 @@ much of a proxy's added latency goes. Both proxies also run that way, as "haprox
 "router+bp", compared with each other; each is kept stopped (SIGSTOP) while others are measured,
 since HAProxy's busy-polling spins even without traffic. `--no-busy-poll` skips them.
 
+Builds: the router runs compiled (`python -m router.build`, run first by this script) unless that
+fails; `--pure` also runs the .py files (ROUTER_PURE_PYTHON=1) as "router-py", compared with HAProxy
+like the others, to show what the compiled build buys.
+
 Before/after: `--baseline DIR` also runs the `router` package found in DIR (e.g. an older commit:
 `git archive REV router | tar -x -C DIR`) as a third proxy, "base", in the same alternating rounds.
 """
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -41,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -182,6 +188,16 @@ def paced(url: str, rate: float, duration: float, tmp: Path) -> dict[str, float]
     return wrk(url, conns, duration, script)
 
 
+def router_build(port: int) -> str:
+    """Which build a router process loaded, from its status page ("compiled" or "python")."""
+    url = f"http://127.0.0.1:{port}/__router/status?format=json"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return str(json.load(resp).get("build", "python"))  # older routers had only the .py files
+    except (OSError, ValueError):
+        return "unknown"
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process: CPU per request is what the proxy costs, and unlike
     req/s or latency it hardly moves when other work competes for the core."""
@@ -210,10 +226,12 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5, help="alternating rounds; medians are reported")
     ap.add_argument("--nice", type=int, default=0, help="scheduling priority of all benchmark processes")
     ap.add_argument("--baseline", type=Path, help="directory holding another router package to compare")
+    ap.add_argument("--pure", action="store_true", help="also run the router's .py files as router-py")
     ap.add_argument("--no-busy-poll", dest="busy_poll", action="store_false",
                     help="skip the busy-polling variants of both proxies")
     args = ap.parse_args()
     ensure_tools()
+    subprocess.run([PY, "-m", "router.build", "--quiet"], cwd=ROOT)  # on failure the .py files run
     if args.nice:
         os.nice(args.nice)  # inherited by every process started below, proxies and wrk alike
     tmp = Path(tempfile.mkdtemp(prefix="router-bench-"))
@@ -231,9 +249,9 @@ def main() -> int:
         pids: dict[str, int] = {}  # taskset execs: the Popen pid is the proxy's
         err = (tmp / "router.err").open("wb")
 
-        def start(name: str, cmd: list[str], cwd: Path = ROOT) -> None:
+        def start(name: str, cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
             procs.append(subprocess.Popen(["taskset", "-c", PROXY_CORE, *cmd], cwd=cwd,
-                                          stdout=subprocess.DEVNULL, stderr=err))
+                                          env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=err))
             pids[name] = procs[-1].pid
 
         def start_haproxy(name: str, busy_poll: bool) -> None:
@@ -242,17 +260,19 @@ def main() -> int:
             cfg.write_text(haproxy_cfg(targets[name], be_ports, busy_poll))
             start(name, ["haproxy", "-db", "-f", str(cfg)])
 
-        def start_router(name: str, cwd: Path, busy_poll: bool) -> None:
+        def start_router(name: str, cwd: Path, busy_poll: bool, env: dict[str, str] | None = None) -> None:
             targets[name] = free_port()
             cfg = tmp / f"{name}.toml"
             cfg.write_text(ROUTER_CFG + (BUSY_POLL_CFG if busy_poll else ""))
             start(name, [PY, "-m", "router", "--listen", f"127.0.0.1:{targets[name]}", "--config", str(cfg),
-                         *[f"--upstream=http://127.0.0.1:{p}" for p in be_ports]], cwd)
+                         *[f"--upstream=http://127.0.0.1:{p}" for p in be_ports]], cwd, env)
 
         start_haproxy("haproxy", False)
         start_router("router", ROOT, False)
         if args.baseline:
             start_router("base", args.baseline.resolve(), False)
+        if args.pure:
+            start_router("router-py", ROOT, False, {"ROUTER_PURE_PYTHON": "1"})
         if args.busy_poll:
             start_haproxy("haproxy+bp", True)
             start_router("router+bp", ROOT, True)
@@ -266,6 +286,7 @@ def main() -> int:
         proxies = [n for n in targets if n != "direct"]
         compared = [n for n in proxies if not n.startswith("haproxy")]
         spinners = [n for n in proxies if n.endswith("+bp")]
+        builds = {n: router_build(targets[n]) for n in compared}  # before the busy-pollers are stopped
         for name in spinners:
             os.kill(pids[name], signal.SIGSTOP)
 
@@ -289,6 +310,7 @@ def main() -> int:
         print(f"# router bench: proxies pinned to core {PROXY_CORE}, wrk + backends on core {LOAD_CORE}; "
               f"{rounds} rounds x {d:g}s per run; nice {args.nice}; HAProxy {hv}")
         print(f"# load average at start: {load_start}  (1/5/15 min; {os.cpu_count()} cpus)")
+        print("# router builds: " + ", ".join(f"{n} {b}" for n, b in builds.items()))
         sizes = (("small", "/"), ("10KB", "/10k"))
 
         def url(name: str, path: str) -> str:

@@ -60,6 +60,7 @@ class Router:
         self.reloads = 0
         self.worker_metrics: WorkerMetrics | None = None  # set by a --workers master's child
         self.spinning = False
+        self.ratelimiter: RateLimiter | None = None
         self.apply(cfg, initial=True)
 
     # configuration ------------------------------------------------------------------------
@@ -83,7 +84,7 @@ class Router:
         self.ewma_decay = cfg.balancing.ewma_decay
         self.hash_header = cfg.balancing.hash_header.lower().encode() if cfg.balancing.policy == "hash" else b""
         self.hash_cookie = cfg.balancing.hash_cookie.encode() if cfg.balancing.policy == "hash" else b""
-        if initial or not hasattr(self, "ratelimiter") or self.ratelimiter.rate != lim.rate:
+        if self.ratelimiter is None or self.ratelimiter.rate != lim.rate:
             self.ratelimiter = RateLimiter(lim.rate, lim.burst)
         self.ratelimiter.burst = max(lim.burst, 1.0)
         self.budget.ratio, self.budget.minimum = rc.budget_ratio, rc.budget_min

@@ -31,8 +31,9 @@ class ConnHandler(Protocol):
     def on_up_pause(self, paused: bool) -> None: ...
 
 
-class UpstreamConn(asyncio.Protocol):
-    """One keep-alive connection to an upstream. ``handler`` is the try using it (None while idle)."""
+class UpstreamConn:
+    """One keep-alive connection to an upstream. ``handler`` is the try using it (None while idle).
+    An asyncio protocol by duck typing, like ``Downstream``."""
 
     __slots__ = (
         "pool", "transport", "handler", "parser", "headers", "closed", "idle_since", "tunnel",
@@ -92,6 +93,9 @@ class UpstreamConn(asyncio.Protocol):
         h = self.handler
         if h is not None:
             h.on_up_flush()
+
+    def eof_received(self) -> None:
+        return None  # the upstream closed its side: the transport closes, connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

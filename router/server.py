@@ -8,7 +8,6 @@ the router's own endpoints. Pipelined requests are queued and served in order.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 from collections import deque
@@ -98,7 +97,11 @@ class Request:
         return not self.consumed or self.replay is not None
 
 
-class Downstream(asyncio.Protocol):
+class Downstream:
+    """The client connection: an asyncio protocol (duck-typed rather than subclassing
+    ``asyncio.Protocol``, because the compiled build makes this an extension type, and an extension
+    type cannot derive from a Python class)."""
+
     __slots__ = (
         "router", "transport", "parser", "peer", "peer_b", "trusted", "parsing", "current", "pipeline",
         "url", "hparts", "hbytes", "xff", "xfp", "xfh", "rid", "te", "cl", "conn_hdr", "upgrade_hdr", "idem",
@@ -137,6 +140,9 @@ class Downstream(asyncio.Protocol):
         self.router.conns.add(self)
         if self.router.shutting_down:
             transport.close()
+
+    def eof_received(self) -> None:
+        return None  # the client half-closed: let the transport close, as asyncio.Protocol does
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

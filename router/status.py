@@ -12,6 +12,8 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import COMPILED
+
 if TYPE_CHECKING:
     from .app import Router
 
@@ -54,6 +56,7 @@ def snapshot(router: Router) -> dict[str, Any]:
         "connections": len(router.conns),
         "reloads": router.reloads,
         "busy_polling": router.spinning,
+        "build": "compiled" if COMPILED else "python",
         "retry_budget": {"in_flight": b.retrying, "limit": round(b.limit(), 2), "granted": b.granted,
                          "denied": b.denied},
         "retries": router.stats.retries,
@@ -89,7 +92,7 @@ tr.up td{{background:#eaffea}}tr.down td,tr.ejected td{{background:#ffecec}}tr.d
 <p>pid {snap['pid']} &middot; up {snap['uptime_s']} s &middot; policy {html.escape(snap['policy'])} &middot;
 in flight {snap['inflight']} &middot; connections {snap['connections']} &middot; ejections {snap['ejections']}
 &middot; retries {snap['retries']} (budget {b['in_flight']}/{b['limit']}, denied {b['denied']})
-{'&middot; busy polling' if snap['busy_polling'] else ''}</p>
+&middot; {snap['build']} build {'&middot; busy polling' if snap['busy_polling'] else ''}</p>
 <table><tr><th>pool</th><th>prio</th><th>upstream</th><th>state</th><th>weight</th><th>slow start</th>
 <th>in flight</th><th>EWMA ms</th><th>requests</th><th>5xx</th><th>ejections</th></tr>
 {''.join(rows)}</table><p>JSON: <a href="?format=json">?format=json</a> &middot;
@@ -129,6 +132,7 @@ def render_metrics(router: Router) -> bytes:
         ("router_rate_limited_total", "counter", "Requests refused by rate limit.", router.ratelimiter.limited),
         ("router_reloads_total", "counter", "Successful config reloads.", router.reloads),
         ("router_busy_polling", "gauge", "1 while the event loop busy-polls ([busy_poll]).", int(router.spinning)),
+        ("router_compiled", "gauge", "1 if the compiled build of the data path is loaded.", int(COMPILED)),
     ]
     for name, kind, help_, val in scalars:
         out += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}", f"{name} {val}"]

@@ -1,0 +1,14 @@
+# Cython declarations for the compiled build of the module beside this file (see router/build.py).
+# The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+cdef class UpstreamConn:
+    cdef public object pool, transport, handler, parser, headers, tunnel, data, raw_head
+    cdef public bint closed, reset_parser, interim, fresh, in_msg
+    cdef public double idle_since
+    cdef public long served
+
+cdef class ConnPool:
+    cdef public object host, port, idle
+    cdef public double idle_timeout, connect_timeout
+    cdef public Py_ssize_t max_idle
+    cdef public bint closing
+    cdef public long opened

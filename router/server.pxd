@@ -1,0 +1,28 @@
+# Cython declarations for the compiled build of the module beside this file (see router/build.py).
+# The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+cdef class Downstream
+
+cdef class Request:
+    cdef public object method, url, rid, client_ip, head, upgrade_hdr, host, hash_key, sink, replay, pending
+    cdef public object content_length  # a Python int: llhttp admits lengths beyond 2**63
+    cdef public bint http11, keep_alive, upgrade, chunked, idempotent, consumed, body_done
+    cdef public Py_ssize_t pending_bytes, body_bytes, max_replay
+    cdef public double start
+    cdef public Downstream down
+    cpdef feed(self, bytes chunk)
+    cpdef attach(self, sink)
+    cpdef bint replayable(self)
+
+cdef class Downstream:
+    cdef public object router, transport, parser, peer, peer_b, pipeline, url, hparts, cl
+    cdef public object xff, xfp, xfh, rid, te, conn_hdr, upgrade_hdr, host, cookie, hash_hdr
+    cdef public object tunnel, upgrade_buf, exchange
+    cdef public Request parsing, current
+    cdef public bint trusted, idem, closed, write_paused
+    cdef public Py_ssize_t hbytes
+    cdef public int error, paused
+    cdef public double last_active, header_started
+    cpdef set_pause(self, int bit, bint on)
+    cpdef write(self, bytes data)
+    cpdef finish(self, bint keep_alive)
+    cpdef start(self, Request req)
