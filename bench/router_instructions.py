@@ -91,7 +91,8 @@ def count(name: str, cwd: Path, env: dict[str, str], cfg: Path, backends: list[i
     for path in glob.glob(f"{out}.{proc.pid}*"):
         text = Path(path).read_text(errors="replace")
         total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
-        if "Trigger: Client Request: measured" in text and total:
+        trigger = re.search(r"^desc: Trigger: (.*)$", text, re.M)
+        if trigger and "measured" in trigger.group(1) and total:
             return int(total.group(1)) / args.requests
     raise SystemExit(f"{name}: no callgrind dump found")
 

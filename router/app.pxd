@@ -2,10 +2,14 @@
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
 cimport cython
 from .limits cimport RateLimiter
+from .pools cimport Balancer
+from .retry cimport RetryBudget
 from .status cimport Stats
 
 cdef class Router:
-    cdef public object cfg, config_path, cli, ops_path, loop, clock, _rand, conns, server, balancer, budget
+    cdef public object cfg, config_path, cli, ops_path, loop, clock, _rand, conns, server, new_exchange
+    cdef public Balancer balancer
+    cdef public RetryBudget budget
     cdef public object outlier, health, access, worker_metrics, trusted, retry_on, hash_header, hash_cookie
     cdef public RateLimiter ratelimiter
     cdef public Stats stats

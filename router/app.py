@@ -16,12 +16,11 @@ import socket
 import sys
 import time
 from bisect import bisect_left
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accesslog import AccessLog
 from .config import Config, UpstreamCfg, load_config
 from .connpool import ConnPool
-from .exchange import Exchange
 from .headers import TrustedProxies
 from .health import HealthChecker
 from .limits import RateLimiter, WaitQueue
@@ -31,6 +30,9 @@ from .retry import RetryBudget
 from .server import Downstream, Request
 from .status import BUCKETS, Stats, render_metrics
 from .workermetrics import WorkerMetrics
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
 
 SWEEP_INTERVAL = 0.1
 
@@ -61,6 +63,11 @@ class Router:
         self.worker_metrics: WorkerMetrics | None = None  # set by a --workers master's child
         self.spinning = False
         self.ratelimiter: RateLimiter | None = None
+        # Imported here, not at the top: in the compiled build ``exchange`` loads ``app`` while it
+        # starts (for the Router C type), so ``app`` must not need ``exchange`` to finish loading.
+        from .exchange import Exchange
+
+        self.new_exchange = Exchange
         self.apply(cfg, initial=True)
 
     # configuration ------------------------------------------------------------------------
@@ -227,7 +234,7 @@ class Router:
             if wait:
                 down.respond_error(429, "Too many requests", req.request_id, retry_after=wait)
                 return
-        ex = Exchange(self, down, req)
+        ex = self.new_exchange(self, down, req)
         down.exchange = ex
         ex.start()
 

@@ -1,9 +1,13 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
 from .connpool cimport UpstreamConn
+from .exchange cimport Exchange
+from .upstream cimport Upstream
 
 cdef class Attempt:
-    cdef public object ex, up, timer, transport
+    cdef public Exchange ex
+    cdef public Upstream up
+    cdef public object timer, transport
     cdef public UpstreamConn conn
     cdef public double started
     cdef public bint done, keep_alive, sent_all, chunked
@@ -12,3 +16,7 @@ cdef class Attempt:
     cpdef body(self, bytes chunk)
     cpdef body_end(self)
     cpdef finish(self, bint reuse)
+    cpdef on_up_headers(self, status, list headers, bint keep_alive)
+    cpdef on_up_body(self, bytes chunk)
+    cpdef on_up_complete(self)
+    cpdef on_up_flush(self)

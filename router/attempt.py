@@ -12,7 +12,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
-from .server import P_UPSTREAM
+from .pause import P_UPSTREAM
 
 if TYPE_CHECKING:
     from .connpool import UpstreamConn

@@ -12,3 +12,5 @@ cdef class ConnPool:
     cdef public Py_ssize_t max_idle
     cdef public bint closing
     cdef public long opened
+    cpdef UpstreamConn acquire(self)
+    cpdef release(self, UpstreamConn conn)

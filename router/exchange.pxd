@@ -1,13 +1,20 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+cimport cython
+from .app cimport Router
 from .attempt cimport Attempt
+from .upstream cimport Upstream
 from .response cimport ResponseWriter
 
 cdef class Exchange(ResponseWriter):
     cdef public object attempts, tried, upstream
     cdef public int tries, retries
     cdef public bint hedged, paused_client, continued
+    @cython.locals(router=Router, up=Upstream, a=Attempt)
     cpdef start(self)
+    @cython.locals(router=Router, up=Upstream, now=double)
     cpdef on_headers(self, Attempt a, status, list headers)
+    @cython.locals(router=Router)
     cpdef on_complete(self, Attempt a)
+    @cython.locals(router=Router)
     cpdef end(self, bint keep)

@@ -1,9 +1,11 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+from .app cimport Router
 from .server cimport Downstream, Request
 
 cdef class ResponseWriter:
-    cdef public object router, winner, head_buf
+    cdef public Router router
+    cdef public object winner, head_buf
     cdef public Downstream down
     cdef public Request req
     cdef public bint finished, chunk_out, keep

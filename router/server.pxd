@@ -1,5 +1,7 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+from .app cimport Router
+
 cdef class Downstream
 
 cdef class Request:
@@ -14,7 +16,8 @@ cdef class Request:
     cpdef bint replayable(self)
 
 cdef class Downstream:
-    cdef public object router, transport, parser, peer, peer_b, pipeline, url, hparts, cl
+    cdef public Router router
+    cdef public object transport, parser, peer, peer_b, pipeline, url, hparts, cl
     cdef public object xff, xfp, xfh, rid, te, conn_hdr, upgrade_hdr, host, cookie, hash_hdr
     cdef public object tunnel, upgrade_buf, exchange
     cdef public Request parsing, current

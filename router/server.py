@@ -17,13 +17,13 @@ import httptools
 
 from .errors import error_response
 from .headers import FORWARDING, HOP_BY_HOP, new_request_id, new_request_id_bytes, sane_request_id
+from .pause import P_PENDING, P_PIPELINE
 from .retry import IDEMPOTENT
 
 if TYPE_CHECKING:
     from .app import Router
 
 PENDING_PAUSE = 256 * 1024
-P_UPSTREAM, P_PENDING, P_PIPELINE = 1, 2, 4
 # Headers the parser looks at; everything else is copied through untouched.
 WATCHED = HOP_BY_HOP | FORWARDING | {b"content-length", b"host", b"idempotency-key"}
 

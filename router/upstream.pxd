@@ -1,7 +1,12 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+from .connpool cimport ConnPool
+from .limits cimport WaitQueue
+
 cdef class Upstream:
-    cdef public object url, host, pool_name, conns, queue, last_probe_error
+    cdef public object url, host, pool_name, last_probe_error
+    cdef public ConnPool conns
+    cdef public WaitQueue queue
     cdef public long port, priority
     cdef public double weight, ejected_until, last_ejection, ewma, ewma_stamp, slow_start_at, last_probe
     cdef public bint active_healthy, draining, removed

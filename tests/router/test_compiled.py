@@ -11,6 +11,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -160,3 +162,12 @@ def test_the_router_reports_the_build_it_runs(start_backend, start_router) -> No
     pure = start_router([b.url], env={"ROUTER_PURE_PYTHON": "1"})
     assert pure.status()["build"] == "python"
     assert httpx.get(pure.url + "/hello", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_module_imports_first(module: str) -> None:
+    """Compiled modules load each other's C types as they start (app <-> server, exchange <->
+    attempt): whichever a program imports first, the cycle must close without a half-loaded name."""
+    proc = subprocess.run([sys.executable, "-c", f"import router.{module}"], cwd=PKG.parent,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr[-2000:]
