@@ -10,7 +10,7 @@ can differ in speed, not in behaviour, and the test suite runs on both.
 Nothing imports Cython at run time; ``router/compiled.py`` decides at import which build loads.
 Up to date (same sources, same interpreter): nothing is rebuilt, and the command takes milliseconds.
 
-    python -m router.build [--force] [--clean] [--quiet]
+    python -m router.build [--force] [--clean] [--quiet] [--if-possible]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import sysconfig
 import tempfile
 import time
 
@@ -68,6 +69,16 @@ def build(quiet: bool) -> None:
         shutil.move(staged, os.path.join(PKG, BUILD_DIR))
 
 
+def missing_toolchain() -> str | None:
+    """What a C build needs and this machine lacks (a C compiler, Python's headers), or None."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        return f"no C compiler ({cc})"
+    if not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")):
+        return "no Python headers (Python.h)"
+    return None
+
+
 def clean() -> None:
     shutil.rmtree(os.path.join(PKG, BUILD_DIR), ignore_errors=True)
 
@@ -77,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="rebuild even if the build is up to date")
     ap.add_argument("--clean", action="store_true", help="remove the build (the .py files run)")
     ap.add_argument("--quiet", action="store_true", help="print only the result")
+    ap.add_argument("--if-possible", action="store_true",
+                    help="without a C compiler or Python headers, say so and succeed (the .py files run)")
     args = ap.parse_args(argv)
     if args.clean:
         clean()
@@ -85,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.force and usable_build(PKG) is not None:
         if not args.quiet:
             print("router: compiled build is up to date")
+        return 0
+    lacking = missing_toolchain()
+    if lacking is not None and args.if_possible:
+        clean()  # a build from other sources must not stay behind
+        print(f"router: not compiled: {lacking}; the .py files run")
         return 0
     started = time.monotonic()
     try:

@@ -171,3 +171,19 @@ def test_each_module_imports_first(module: str) -> None:
     proc = subprocess.run([sys.executable, "-c", f"import router.{module}"], cwd=PKG.parent,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_without_a_c_compiler_the_build_steps_aside_only_when_asked(tmp_path: Path) -> None:
+    """`make run` and `make test` pass --if-possible: on a machine with Python alone the router runs
+    its .py files. Render's build does not, so a deploy never ships the slower build silently."""
+    shutil.copytree(PKG, tmp_path / "router", ignore=shutil.ignore_patterns(BUILD_DIR, "__pycache__"))
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}  # no gcc / cc to be found
+    run = [sys.executable, "-m", "router.build", "--quiet"]
+    asked = subprocess.run([*run, "--if-possible"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert asked.returncode == 0, asked.stderr
+    assert "not compiled: no C compiler" in asked.stdout
+    assert not (tmp_path / "router" / BUILD_DIR).exists()
+    plain = subprocess.run(run, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 1
+    assert "compiled build failed" in plain.stderr
