@@ -2,8 +2,9 @@
 
 Why: a proxied request costs about 115,000 user-space instructions when interpreted and about
 61,000 compiled (``bench/router_instructions.py``), and about a fifth less CPU time in all; most of
-the difference is attribute access and calls, which C types turn into struct fields and C calls. The ``.py`` files stay the only
-implementation: Cython compiles them as they are, and the ``.pxd`` beside each module (an
+the difference is attribute access and calls, which C types turn into struct fields and C calls.
+The ``.py`` files stay the only implementation: Cython compiles them as they are, and the ``.pxd``
+beside each module (an
 "augmenting" declaration file) only adds C types for attributes and hot methods. So the two builds
 can differ in speed, not in behaviour, and the test suite runs on both.
 
