@@ -4,8 +4,8 @@ Why: a proxied request costs about 115,000 user-space instructions when interpre
 61,000 compiled (``bench/router_instructions.py``), and about a fifth less CPU time in all; most of
 the difference is attribute access and calls, which C types turn into struct fields and C calls.
 The ``.py`` files stay the only implementation: Cython compiles them as they are, and the ``.pxd``
-beside each module (an
-"augmenting" declaration file) only adds C types for attributes and hot methods. So the two builds
+beside each module (an "augmenting" declaration file) only adds C types for attributes and hot
+methods. So the two builds
 can differ in speed, not in behaviour, and the test suite runs on both.
 
 Nothing imports Cython at run time; ``router/compiled.py`` decides at import which build loads.
