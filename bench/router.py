@@ -55,8 +55,9 @@ PY = sys.executable
 PROXY_CORE, LOAD_CORE = "0", "1"
 
 
-def ensure_tools() -> None:
-    missing = [pkg for pkg, binary in (("haproxy", "haproxy"), ("wrk", "wrk")) if not shutil.which(binary)]
+def ensure_tools(tools: tuple[tuple[str, str], ...] = (("haproxy", "haproxy"), ("wrk", "wrk"))) -> None:
+    """Install the Debian packages (package, binary it provides) whose binary is not on PATH."""
+    missing = [pkg for pkg, binary in tools if not shutil.which(binary)]
     if not missing:
         return
     print(f"installing {' '.join(missing)} with apt-get ...", flush=True)

@@ -40,16 +40,6 @@ PY, ROOT, free_port, wait_port = rb.PY, rb.ROOT, rb.free_port, rb.wait_port
 WARMUP = 1500
 
 
-def ensure_tools() -> None:
-    missing = [pkg for pkg, binary in (("haproxy", "haproxy"), ("valgrind", "callgrind_control"))
-               if not shutil.which(binary)]
-    if missing:
-        print(f"installing {' '.join(missing)} with apt-get ...", flush=True)
-        if subprocess.run(["apt-get", "install", "-y", "-qq", *missing], capture_output=True).returncode:
-            subprocess.run(["apt-get", "update", "-qq"], check=True)
-            subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
-
-
 async def clients(port: int, requests: int, conns: int, path: str) -> None:
     left = requests
     request = f"GET {path} HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n".encode()
@@ -105,7 +95,7 @@ def main() -> int:
     ap.add_argument("--busy-poll", action="store_true", help="run the routers with [busy_poll] on")
     ap.add_argument("--baseline", type=Path, help="directory holding another router package to compare")
     args = ap.parse_args()
-    ensure_tools()
+    rb.ensure_tools((("haproxy", "haproxy"), ("valgrind", "callgrind_control")))
     # without a compiler, "router" is the .py files too (ratio 1.00x)
     subprocess.run([PY, "-m", "router.build", "--quiet", "--if-possible"], cwd=ROOT)
     tmp = Path(tempfile.mkdtemp(prefix="router-instr-"))
