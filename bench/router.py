@@ -15,7 +15,10 @@ the targets (the order flips every round), and the figures reported are medians 
 figures; ratios and added latencies are computed within a round, from runs seconds apart, so a
 burst of outside load hits both sides of a comparison or only one round. The load average is
 printed at the start and the end. `--nice` runs every benchmark process (backends, proxies, wrk)
-at that scheduling priority, equal for all, so outside load preempts them less.
+at that scheduling priority, equal for all, so outside load preempts them less. Outside the VM,
+the host takes a vCPU away for up to ~7 ms at a time when both are busy, a few to dozens of times
+per second depending on its other tenants; each latency round ends with a 1 s probe of that
+(bench/host_stalls.py), printed beside the round, since it bounds every proxy's p99.
 
 Busy polling: HAProxy's `busy-polling` and our router's `[busy_poll]` keep the proxy core from
 halting between events, which on this VM (an idle vCPU is woken through the hypervisor) is where
@@ -49,6 +52,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+import host_stalls  # bench/ is on sys.path: this file runs as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -360,7 +365,10 @@ def main() -> int:
 
         print("# added latency at half of each proxy's median max rate: paced wrk (Lua delay() random 0-10 ms"
               " per request, connections = rate x 5.5 ms); added = proxy - direct at the same rate, same round")
+        print(f"#   after each round, host stalls: the proxy core probed for 1 s with core {LOAD_CORE} kept busy"
+              " (bench/host_stalls.py); a request arriving in a stall waits it out, whichever proxy it meets")
         added: dict[tuple[str, str, str], list[float]] = {}
+        stalls: list[dict[str, float]] = []
         for rnd in range(rounds):
             names = proxies if rnd % 2 == 0 else proxies[::-1]
             line = []
@@ -373,13 +381,18 @@ def main() -> int:
                     for pct in ("p50", "p99"):
                         added.setdefault((name, size, pct), []).append(prox[pct] - direct[pct])
                     line.append(f"{name} {size} +{prox['p50'] - direct['p50']:.3f}/+{prox['p99'] - direct['p99']:.3f}")
-            print(f"  round {rnd + 1} (added p50/p99 ms): " + "; ".join(line) + f"   load {loadavg()}")
+            stalls.append(host_stalls.measure(1.0, PROXY_CORE, LOAD_CORE))
+            print(f"  round {rnd + 1} (added p50/p99 ms): " + "; ".join(line) + f"   load {loadavg()}"
+                  f"\n    host stalls: {host_stalls.describe(stalls[-1])}")
         for size, _ in sizes:
             for name in proxies:
                 p50, p99 = added[(name, size, "p50")], added[(name, size, "p99")]
                 print(f"median {name:8s} {size:5s} @ {maxr[(name, size)] / 2:6.0f} req/s: added p50 {med(p50):+.3f} ms "
                       f"{spread(p50)}, added p99 {med(p99):+.3f} ms {spread(p99)}"
                       + ("   (targets: p50 <= 0.25, p99 <= 1.0)" if name.startswith("router") else ""))
+        over_1ms = [s["over_1ms"] for s in stalls]
+        print(f"host stalls >= 1 ms per second: median {med(over_1ms):g} {spread(over_1ms, 'g')}, "
+              f"longest {max(s['max_ms'] for s in stalls):.2f} ms")
 
         print("# idle: one connection, closed loop (wrk -c1), small responses; added p50 = proxy - direct")
         idle: dict[str, list[float]] = {}
