@@ -1,7 +1,7 @@
 """User-space instructions per proxied request, compiled router against its .py files, under callgrind.
 
     .venv/bin/python bench/router_instructions.py [--requests 8000] [--connections 16] [--path /]
-                                                  [--baseline DIR]
+                                                  [--baseline DIR] [--haproxy]
 
 Why a second router benchmark: req/s and CPU time on this shared 2-core VM move by 10-20% between
 runs, which hides a change worth a few percent. Valgrind's callgrind counts the instructions the
@@ -13,8 +13,9 @@ Each router serves `--connections` keep-alive clients (a small asyncio client in
 fetching `--path` from a cheap HAProxy backend; counters are zeroed after a warm-up of 1500
 requests, and the next `--requests` are counted. Printed: instructions per request for the
 compiled build ("router"), the .py files ("router-py", ROOT's sources with ROUTER_PURE_PYTHON=1),
-`--baseline DIR`'s router package if given, and each one's ratio to router-py. Installs valgrind
-and haproxy with apt-get if they are missing.
+`--baseline DIR`'s router package if given, `--haproxy`: HAProxy itself, configured as in
+bench/router.py (so the count is for the same features), and each one's ratio to router-py.
+Installs valgrind and haproxy with apt-get if they are missing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 # bench/router.py's set-up (loaded by path: as "router" it would shadow the router package)
@@ -60,14 +62,24 @@ async def clients(port: int, requests: int, conns: int, path: str) -> None:
     await asyncio.gather(*(one() for _ in range(conns)))
 
 
-def count(name: str, cwd: Path, env: dict[str, str], cfg: Path, backends: list[int], tmp: Path,
+def router_cmd(port: int, cfg: Path, backends: list[int]) -> list[str]:
+    return [PY, "-m", "router", "--listen", f"127.0.0.1:{port}", "--config", str(cfg),
+            *[f"--upstream=http://127.0.0.1:{p}" for p in backends]]
+
+
+def haproxy_cmd(port: int, tmp: Path, backends: list[int], busy_poll: bool) -> list[str]:
+    cfg = tmp / "haproxy.cfg"
+    cfg.write_text(rb.haproxy_cfg(port, backends, busy_poll))
+    return ["haproxy", "-db", "-f", str(cfg)]
+
+
+def count(name: str, cmd: Callable[[int], list[str]], cwd: Path, env: dict[str, str], tmp: Path,
           args: argparse.Namespace) -> float:
+    """Instructions per request of the proxy ``cmd(port)`` starts, listening on ``port``."""
     port = free_port()
     out = tmp / f"callgrind.{name}"
     proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p", PY, "-m", "router",
-         "--listen", f"127.0.0.1:{port}", "--config", str(cfg),
-         *[f"--upstream=http://127.0.0.1:{p}" for p in backends]],
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}.%p", *cmd(port)],
         cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port, 120)
@@ -94,6 +106,7 @@ def main() -> int:
     ap.add_argument("--path", default="/", help="'/' (5 B) or '/10k' (10 KiB responses)")
     ap.add_argument("--busy-poll", action="store_true", help="run the routers with [busy_poll] on")
     ap.add_argument("--baseline", type=Path, help="directory holding another router package to compare")
+    ap.add_argument("--haproxy", action="store_true", help="also count HAProxy with bench/router.py's config")
     args = ap.parse_args()
     rb.ensure_tools((("haproxy", "haproxy"), ("valgrind", "callgrind_control")))
     # without a compiler, "router" is the .py files too (ratio 1.00x)
@@ -106,15 +119,20 @@ def main() -> int:
     cfg.write_text(rb.ROUTER_CFG + (rb.BUSY_POLL_CFG if args.busy_poll else ""))
     haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(tmp / "backends.cfg")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runs = [("router", ROOT, {}), ("router-py", ROOT, {"ROUTER_PURE_PYTHON": "1"})]
+    def router(port: int) -> list[str]:
+        return router_cmd(port, cfg, backends)
+
+    runs = [("router", router, ROOT, {}), ("router-py", router, ROOT, {"ROUTER_PURE_PYTHON": "1"})]
     if args.baseline:
-        runs.append(("base", args.baseline.resolve(), {}))
+        runs.append(("base", router, args.baseline.resolve(), {}))
+    if args.haproxy:
+        runs.append(("haproxy", lambda port: haproxy_cmd(port, tmp, backends, args.busy_poll), ROOT, {}))
     try:
         for p in backends:
             wait_port(p)
         print(f"# user-space instructions per request (callgrind): {args.requests} requests over "
               f"{args.connections} connections, GET {args.path}, after {WARMUP} warm-up requests")
-        counts = {name: count(name, cwd, env, cfg, backends, tmp, args) for name, cwd, env in runs}
+        counts = {name: count(name, cmd, cwd, env, tmp, args) for name, cmd, cwd, env in runs}
         for name, per in counts.items():
             print(f"{name:10s} {per:9,.0f} instructions/request  {per / counts['router-py']:.2f}x router-py")
     finally:
