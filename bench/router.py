@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -53,9 +54,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import host_stalls  # bench/ is on sys.path: this file runs as a script
-
 ROOT = Path(__file__).resolve().parents[1]
+# by path, not `import host_stalls`: bench/router_instructions.py loads this file by path too
+_spec = importlib.util.spec_from_file_location("host_stalls", Path(__file__).with_name("host_stalls.py"))
+host_stalls = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(host_stalls)  # type: ignore[union-attr]
 PY = sys.executable
 PROXY_CORE, LOAD_CORE = "0", "1"
 
