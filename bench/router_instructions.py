@@ -119,6 +119,7 @@ def main() -> int:
     cfg.write_text(rb.ROUTER_CFG + (rb.BUSY_POLL_CFG if args.busy_poll else ""))
     haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(tmp / "backends.cfg")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def router(port: int) -> list[str]:
         return router_cmd(port, cfg, backends)
 
@@ -134,7 +135,9 @@ def main() -> int:
               f"{args.connections} connections, GET {args.path}, after {WARMUP} warm-up requests")
         counts = {name: count(name, cmd, cwd, env, tmp, args) for name, cmd, cwd, env in runs}
         for name, per in counts.items():
-            print(f"{name:10s} {per:9,.0f} instructions/request  {per / counts['router-py']:.2f}x router-py")
+            vs_haproxy = f"  {per / counts['haproxy']:.2f}x haproxy" if "haproxy" in counts else ""
+            print(f"{name:10s} {per:9,.0f} instructions/request  {per / counts['router-py']:.2f}x router-py"
+                  + vs_haproxy)
     finally:
         haproxy.terminate()
         haproxy.wait(10)
