@@ -1,10 +1,10 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
-from .connpool cimport UpstreamConn
+from .connpool cimport ConnHandler, UpstreamConn
 from .exchange cimport Exchange
 from .upstream cimport Upstream
 
-cdef class Attempt:
+cdef class Attempt(ConnHandler):
     cdef public Exchange ex
     cdef public Upstream up
     cdef public object timer, transport

@@ -12,6 +12,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
+from .connpool import ConnHandler
 from .pause import P_UPSTREAM
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from .upstream import Upstream
 
 
-class Attempt:
+class Attempt(ConnHandler):
     """One try of a request on one upstream."""
 
     __slots__ = ("ex", "up", "conn", "timer", "started", "done", "keep_alive", "sent_all", "chunked", "transport")

@@ -1,7 +1,14 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+cdef class ConnHandler:
+    cpdef on_up_headers(self, status, list headers, bint keep_alive)
+    cpdef on_up_body(self, bytes chunk)
+    cpdef on_up_complete(self)
+    cpdef on_up_flush(self)
+
 cdef class UpstreamConn:
-    cdef public object pool, transport, handler, parser, headers, tunnel, data, raw_head
+    cdef public object pool, transport, parser, headers, tunnel, data, raw_head
+    cdef public ConnHandler handler
     cdef public bint closed, reset_parser, interim, fresh, in_msg
     cdef public double idle_since
     cdef public long served

@@ -12,23 +12,44 @@ import asyncio
 import contextlib
 import socket
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import httptools
 
 
-class ConnHandler(Protocol):
-    """What an in-flight try implements to receive upstream events."""
+class ConnHandler:
+    """What an in-flight try implements to receive upstream events. A base class rather than a
+    Protocol so that the compiled build can type ``UpstreamConn.handler`` with it and call these
+    methods in C (connpool.pxd); ``Attempt`` is the only implementation."""
 
-    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None: ...
-    def on_up_continue(self) -> None: ...
-    def on_up_interim(self, status: int, headers: list[tuple[bytes, bytes]]) -> None: ...
-    def on_up_body(self, chunk: bytes) -> None: ...
-    def on_up_complete(self) -> None: ...
-    def on_up_error(self, kind: str) -> None: ...
-    def on_up_upgrade(self, rest: bytes) -> None: ...
-    def on_up_flush(self) -> None: ...
-    def on_up_pause(self, paused: bool) -> None: ...
+    __slots__ = ()
+
+    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
+        raise NotImplementedError
+
+    def on_up_continue(self) -> None:
+        raise NotImplementedError
+
+    def on_up_interim(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        raise NotImplementedError
+
+    def on_up_body(self, chunk: bytes) -> None:
+        raise NotImplementedError
+
+    def on_up_complete(self) -> None:
+        raise NotImplementedError
+
+    def on_up_error(self, kind: str) -> None:
+        raise NotImplementedError
+
+    def on_up_upgrade(self, rest: bytes) -> None:
+        raise NotImplementedError
+
+    def on_up_flush(self) -> None:
+        raise NotImplementedError
+
+    def on_up_pause(self, paused: bool) -> None:
+        raise NotImplementedError
 
 
 class UpstreamConn:
@@ -43,7 +64,7 @@ class UpstreamConn:
     def __init__(self, pool: ConnPool) -> None:
         self.pool = pool
         self.transport: asyncio.Transport | None = None
-        self.handler: Any = None
+        self.handler: ConnHandler | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.headers: list[tuple[bytes, bytes]] = []
         self.closed = False
@@ -124,6 +145,11 @@ class UpstreamConn:
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self.handler is None:
+            # a response nobody asked for (the try ended within this read); raising stops the
+            # parser, and data_received closes the connection. Also keeps the compiled build from
+            # calling a method on None: its typed handler calls skip Python's attribute lookup.
+            raise ConnectionError("response without a request")
         status = self.parser.get_status_code()
         if 100 <= status < 200:
             # 1xx are interim; 101 is followed by the tunnel (HttpParserUpgrade), not a message end
@@ -140,6 +166,8 @@ class UpstreamConn:
         self.handler.on_up_headers(status, self.headers, self.parser.should_keep_alive())
 
     def on_body(self, chunk: bytes) -> None:
+        if self.handler is None:  # see on_headers_complete
+            raise ConnectionError("response body without a request")
         self.handler.on_up_body(chunk)
 
     def on_message_complete(self) -> None:

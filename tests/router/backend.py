@@ -4,7 +4,7 @@ python tests/router/backend.py --port P --name N
 
 Endpoints: /health, /hello, /bytes?n=, /upload (POST, counts bytes), /count (POST; ?die=1 exits after
 reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1[&health=0], /headers, /slow?ms=,
-/ws (minimal upgrade echo).
+/ws (minimal upgrade echo), /stray (answers twice).
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 writer.write(b"HTTP/1.1 102 Processing\r\n\r\n")
                 await writer.drain()
                 out = response(200, b"hinted")
+            elif path == "/stray":  # a second response nobody asked for, in the same segment
+                out = response(200, b"asked") + response(200, b"stray")
             elif path == "/slow":
                 await asyncio.sleep(int(q.get("ms", "100")) / 1000)
                 out = response(200, b"slow")

@@ -142,3 +142,17 @@ def test_interim_responses_reach_http11_clients_only(start_backend, start_router
     # RFC 9110 15.2: no 1xx for an HTTP/1.0 client
     old = _raw_exchange(r.port, b"GET /hints HTTP/1.0\r\nHost: x\r\n\r\n", (b"hinted",))
     assert old.startswith(b"HTTP/1.1 200 ") and old.endswith(b"hinted")
+
+
+def test_stray_response_drops_the_upstream_connection(start_backend, start_router) -> None:
+    """An upstream that answers twice in one segment: the client gets the answer it asked for, the
+    connection is closed rather than pooled, and the next request gets its own answer."""
+    b = start_backend("a")
+    r = start_router([b.url])
+    with httpx.Client(base_url=r.url, timeout=5) as c:
+        for _ in range(3):
+            first = c.get("/stray")
+            assert (first.status_code, first.text) == (200, "asked")
+            after = c.get("/hello")
+            assert (after.status_code, after.text) == (200, b.get("/hello").text)
+    assert r.alive()
