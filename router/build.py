@@ -5,8 +5,7 @@ Why: a proxied request costs about 115,000 user-space instructions when interpre
 the difference is attribute access and calls, which C types turn into struct fields and C calls.
 The ``.py`` files stay the only implementation: Cython compiles them as they are, and the ``.pxd``
 beside each module (an "augmenting" declaration file) only adds C types for attributes and hot
-methods. So the two builds
-can differ in speed, not in behaviour, and the test suite runs on both.
+methods. So the two builds can differ in speed, not in behaviour, and the test suite runs on both.
 
 Nothing imports Cython at run time; ``router/compiled.py`` decides at import which build loads.
 Up to date (same sources, same interpreter): nothing is rebuilt, and the command takes milliseconds.

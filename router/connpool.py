@@ -24,32 +24,15 @@ class ConnHandler:
 
     __slots__ = ()
 
-    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None:
-        raise NotImplementedError
-
-    def on_up_continue(self) -> None:
-        raise NotImplementedError
-
-    def on_up_interim(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
-        raise NotImplementedError
-
-    def on_up_body(self, chunk: bytes) -> None:
-        raise NotImplementedError
-
-    def on_up_complete(self) -> None:
-        raise NotImplementedError
-
-    def on_up_error(self, kind: str) -> None:
-        raise NotImplementedError
-
-    def on_up_upgrade(self, rest: bytes) -> None:
-        raise NotImplementedError
-
-    def on_up_flush(self) -> None:
-        raise NotImplementedError
-
-    def on_up_pause(self, paused: bool) -> None:
-        raise NotImplementedError
+    def on_up_headers(self, status: int, headers: list[tuple[bytes, bytes]], keep_alive: bool) -> None: ...
+    def on_up_continue(self) -> None: ...
+    def on_up_interim(self, status: int, headers: list[tuple[bytes, bytes]]) -> None: ...
+    def on_up_body(self, chunk: bytes) -> None: ...
+    def on_up_complete(self) -> None: ...
+    def on_up_error(self, kind: str) -> None: ...
+    def on_up_upgrade(self, rest: bytes) -> None: ...
+    def on_up_flush(self) -> None: ...
+    def on_up_pause(self, paused: bool) -> None: ...
 
 
 class UpstreamConn:
