@@ -1,5 +1,7 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+cimport cython
+
 cdef class ConnHandler:
     cpdef on_up_headers(self, status, list headers, bint keep_alive)
     cpdef on_up_body(self, bytes chunk)
@@ -12,6 +14,8 @@ cdef class UpstreamConn:
     cdef public bint closed, reset_parser, interim, fresh, in_msg
     cdef public double idle_since
     cdef public long served
+    @cython.locals(data=bytes, end=Py_ssize_t)
+    cpdef _raw_head(self)
 
 cdef class ConnPool:
     cdef public object host, port, idle

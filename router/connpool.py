@@ -166,17 +166,14 @@ class UpstreamConn:
     def _raw_head(self) -> bytes | None:
         """The response head exactly as received, when this message starts the current read and
         its head is whole in it (the usual case), so it can be forwarded without being rebuilt.
-        Only a plain HTTP/1.1 head qualifies: CRLF line ends and one line per parsed header (no
-        bare LF, no obsolete line folding), so the first blank line really is the head's end."""
+        Only an HTTP/1.1 head qualifies (others get our status line). llhttp has already refused
+        a bare CR or LF and obsolete line folding (test_malformed_upstream_head_is_502 checks it
+        still does), so every line ends in CRLF and the first blank line is the head's end."""
         data = self.data
         end = data.find(b"\r\n\r\n")
         if end < 0 or not data.startswith(b"HTTP/1.1 "):
             return None
-        raw = data[:end + 4]
-        crlf = raw.count(b"\r\n")
-        if crlf != len(self.headers) + 2 or raw.count(b"\n") != crlf:
-            return None
-        return raw
+        return data[:end + 4]
 
     def head_done(self) -> None:
         """A HEAD response has no body even with Content-Length; llhttp cannot be told so, so the

@@ -17,14 +17,31 @@ FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-
 
 _SANE_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 _PREFIX = os.urandom(6).hex().encode()
-_counter = 0
+_LOW_HEX = tuple(b"%02x" % i for i in range(256))
 
 
-def new_request_id_bytes() -> bytes:
-    """Unique per process without a syscall or uuid4 per request: random prefix + counter."""
-    global _counter
-    _counter += 1
-    return b"%s%010x" % (_PREFIX, _counter)
+class RequestIds:
+    """Request ids unique per process without a syscall or uuid4 per request: a random prefix and
+    a counter in hex. Formatting bytes is slow (~2,500 instructions), so the counter's high digits
+    are formatted once per 256 ids and the low two looked up; a class rather than module globals,
+    which the compiled build would look up in the module's dict on every call."""
+
+    __slots__ = ("count", "stem")
+
+    def __init__(self, start: int = 1) -> None:
+        self.count = start
+        self.stem = b"%s%08x" % (_PREFIX, start >> 8)
+
+    def next(self) -> bytes:
+        n = self.count
+        self.count = n + 1
+        low = n & 0xFF
+        if low == 0:
+            self.stem = b"%s%08x" % (_PREFIX, n >> 8)
+        return self.stem + _LOW_HEX[low]
+
+
+new_request_id_bytes = RequestIds().next
 
 
 def new_request_id() -> str:

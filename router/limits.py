@@ -10,16 +10,27 @@ from collections import deque
 from collections.abc import Callable
 
 
+class Bucket:
+    """One client's tokens and when they were counted (two C doubles in the compiled build, where
+    a ``[tokens, stamp]`` list would box a new float for every update)."""
+
+    __slots__ = ("tokens", "stamp")
+
+    def __init__(self, tokens: float, stamp: float) -> None:
+        self.tokens = tokens
+        self.stamp = stamp
+
+
 class RateLimiter:
-    """Token bucket per client ip. Buckets are plain ``[tokens, stamp]`` lists in a dict; when the
-    dict grows past ``max_keys`` the oldest-touched half is dropped (a full bucket is the default)."""
+    """Token bucket per client ip. When the dict of buckets grows past ``max_keys`` the
+    oldest-touched half is dropped (a full bucket is the default)."""
 
     __slots__ = ("rate", "burst", "buckets", "max_keys", "limited")
 
     def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
         self.rate = rate
         self.burst = max(burst, 1.0)
-        self.buckets: dict[str, list[float]] = {}
+        self.buckets: dict[str, Bucket] = {}
         self.max_keys = max_keys
         self.limited = 0
 
@@ -31,19 +42,19 @@ class RateLimiter:
         if b is None:
             if len(self.buckets) >= self.max_keys:
                 self._evict()
-            self.buckets[key] = [self.burst - 1.0, now]
+            self.buckets[key] = Bucket(self.burst - 1.0, now)
             return 0.0
-        tokens = min(self.burst, b[0] + (now - b[1]) * self.rate)
-        b[1] = now
+        tokens = min(self.burst, b.tokens + (now - b.stamp) * self.rate)
+        b.stamp = now
         if tokens >= 1.0:
-            b[0] = tokens - 1.0
+            b.tokens = tokens - 1.0
             return 0.0
-        b[0] = tokens
+        b.tokens = tokens
         self.limited += 1
         return (1.0 - tokens) / self.rate
 
     def _evict(self) -> None:
-        items = sorted(self.buckets.items(), key=lambda kv: kv[1][1])
+        items = sorted(self.buckets.items(), key=lambda kv: kv[1].stamp)
         for k, _ in items[: len(items) // 2]:
             del self.buckets[k]
 

@@ -245,8 +245,10 @@ class Downstream:
         req.start = router.clock()
         req.method = method = parser.get_method()
         req.url = self.url
-        req.http11 = parser.get_http_version() == "1.1"
-        req.keep_alive = parser.should_keep_alive()
+        req.keep_alive = keep_alive = parser.should_keep_alive()
+        # Without a Connection field llhttp keeps exactly the HTTP/1.1 requests alive, so that tells
+        # the version too; get_http_version() formats a string, 3% of a request's instructions.
+        req.http11 = keep_alive if self.conn_hdr is None else parser.get_http_version() == "1.1"
         req.upgrade = parser.should_upgrade()
         req.upgrade_hdr = self.upgrade_hdr
         req.host = self.host

@@ -4,7 +4,7 @@ python tests/router/backend.py --port P --name N
 
 Endpoints: /health, /hello, /bytes?n=, /upload (POST, counts bytes), /count (POST; ?die=1 exits after
 reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1[&health=0], /headers, /slow?ms=,
-/ws (minimal upgrade echo), /stray (answers twice).
+/ws (minimal upgrade echo), /stray (answers twice), /badhead?kind=lf|cr|fold (a malformed head).
 """
 
 from __future__ import annotations
@@ -108,6 +108,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 out = response(200, b"hinted")
             elif path == "/stray":  # a second response nobody asked for, in the same segment
                 out = response(200, b"asked") + response(200, b"stray")
+            elif path == "/badhead":  # line ends llhttp refuses: a bare LF or CR, obsolete folding
+                sep = {"lf": "\n", "cr": "\r", "fold": "\r\n  folded\r\n"}[q.get("kind", "lf")]
+                out = f"HTTP/1.1 200 OK\r\nX-A: 1{sep}Content-Length: 3\r\n\r\nbad".encode()
             elif path == "/slow":
                 await asyncio.sleep(int(q.get("ms", "100")) / 1000)
                 out = response(200, b"slow")

@@ -97,6 +97,12 @@ def test_response_head_passed_through_or_rebuilt(start_backend, start_router) ->
     # HTTP/1.0 client: rebuilt, and closed since it did not ask for keep-alive.
     out = _raw_exchange(r.port, b"GET /hello HTTP/1.0\r\nHost: x\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close\r\n" in out
+    # HTTP/1.0 asking for keep-alive: kept, and told so, since 1.0 keeps alive only when asked.
+    out = _raw_exchange(r.port, b"GET /hello HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: keep-alive\r\n" in out
+    # HTTP/1.0 never gets chunked framing: an unframed upstream body ends with the connection.
+    out = _raw_exchange(r.port, b"GET /sse?n=1&interval=0 HTTP/1.0\r\nHost: x\r\n\r\n", (b"\n\n",))
+    assert b"transfer-encoding" not in out.lower() and b"\r\nConnection: close\r\n" in out
     # Upstream chunked (hop-by-hop Transfer-Encoding): re-framed by the router.
     out = _raw_exchange(r.port, b"GET /sse?n=1&interval=0 HTTP/1.1\r\nHost: x\r\n\r\n")
     assert out.startswith(b"HTTP/1.1 200 OK\r\n") and b"Transfer-Encoding: chunked\r\n" in out
@@ -155,4 +161,20 @@ def test_stray_response_drops_the_upstream_connection(start_backend, start_route
             assert (first.status_code, first.text) == (200, "asked")
             after = c.get("/hello")
             assert (after.status_code, after.text) == (200, b.get("/hello").text)
+    assert r.alive()
+
+
+def test_malformed_upstream_head_is_502(start_backend, start_router) -> None:
+    """A response head with a bare LF or CR, or an obsolete folded line, is refused rather than
+    forwarded. The router forwards a head as received once llhttp has parsed it, and relies on
+    llhttp refusing these for the first blank line to be the head's end."""
+    b = start_backend("a")
+    r = start_router([b.url])
+    with httpx.Client(base_url=r.url, timeout=5) as c:
+        for kind in ("lf", "cr", "fold"):
+            bad = c.get("/badhead", params={"kind": kind})
+            assert bad.status_code == 502, (kind, bad.text)
+            body = bad.json()
+            assert body["success"] is False and body["error"] == {"status": 502}, (kind, body)
+            assert c.get("/hello").status_code == 200
     assert r.alive()

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from router.config import ConfigError, build_config
+from router.headers import RequestIds, sane_request_id
 from router.limits import RateLimiter
 from router.outlier import OutlierDetector
 from router.policies import ConsistentHash, P2CEwma, WeightedRoundRobin
@@ -189,6 +190,16 @@ def test_rate_limiter() -> None:
     assert wait == pytest.approx(0.1)
     assert rl.check("a", 0.1) == 0.0
     assert rl.check("b", 0.0) == 0.0  # independent per client
+
+
+def test_request_ids_stay_unique_when_the_low_byte_rolls_over() -> None:
+    """Ids formatted in two parts (high digits once per 256): unique, increasing, well formed."""
+    start = 2**32 - 300  # the low byte rolls over three times below
+    ids = RequestIds(start)
+    got = [ids.next() for _ in range(600)]
+    assert len(set(got)) == 600 and got == sorted(got)
+    assert all(len(i) == 22 and sane_request_id(i) and i[:12] == got[0][:12] for i in got)
+    assert [int(i[12:], 16) for i in got] == list(range(start, start + 600))
 
 
 def test_config_parsing_and_errors() -> None:
