@@ -18,4 +18,4 @@ cdef class Router:
     cdef public bint shutting_down, spinning, try_timer, try_sweep
     cpdef dispatch(self, down, req)
     @cython.locals(st=Stats, dur=double, now=double, sample=double)
-    cpdef log_exchange(self, ex)
+    cpdef log_exchange(self, ex, int status, double start)

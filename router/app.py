@@ -245,24 +245,26 @@ class Router:
             if start is not None:
                 start()
 
-    def log_exchange(self, ex: Exchange) -> None:
-        req = ex.req
-        now = time.monotonic()
-        dur = now - req.start
+    def log_exchange(self, ex: Exchange, status: int, start: float) -> None:
+        """Counts a finished exchange and logs it if sampled. ``status`` and ``start`` are passed in,
+        typed, because the compiled build cannot type ``ex`` here (app and exchange cimport each other)."""
+        now = self.clock()
+        dur = now - start
         st = self.stats  # Stats.observe(), inlined: once per request
         codes = st.codes
-        codes[ex.status] = codes.get(ex.status, 0) + 1
+        codes[status] = codes.get(status, 0) + 1
         st.hist[bisect_left(BUCKETS, dur)] += 1
         st.dur_sum += dur
         st.count += 1
         sample = self.log_sample
         if sample and (sample >= 1.0 or self._rand() < sample):
+            req = ex.req
             self.access.write({
                 "ts": round(time.time(), 3), "request_id": req.request_id, "client": req.client_ip,
-                "method": req.method.decode(), "path": req.url.decode("latin-1"), "status": ex.status,
+                "method": req.method.decode(), "path": req.url.decode("latin-1"), "status": status,
                 "upstream": ex.upstream, "tries": ex.tries,
-                "ttfb_ms": round((ex.t_headers - req.start) * 1000, 3) if ex.t_headers else None,
-                "duration_ms": round((now - req.start) * 1000, 3), "bytes_in": req.body_bytes,
+                "ttfb_ms": round((ex.t_headers - start) * 1000, 3) if ex.t_headers else None,
+                "duration_ms": round(dur * 1000, 3), "bytes_in": req.body_bytes,
             })
 
     def log_local(self, req: Request, status: int) -> None:

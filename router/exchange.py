@@ -237,7 +237,7 @@ class Exchange(ResponseWriter):
         router.budget.active -= 1
         if self.retries:
             router.budget.release(self.retries)
-        router.log_exchange(self)
+        router.log_exchange(self, self.status, self.req.start)
         self.down.finish(self.keep)
 
     def on_upgrade(self, a: Attempt, rest: bytes) -> None:
@@ -262,7 +262,7 @@ class Exchange(ResponseWriter):
         self.finished = True
         self.router.budget.active -= 1
         self.router.budget.release(self.retries)
-        self.router.log_exchange(self)
+        self.router.log_exchange(self, self.status, self.req.start)
         down.exchange = None
 
     # client side ----------------------------------------------------------------------------
@@ -292,7 +292,7 @@ class Exchange(ResponseWriter):
         self.finished = True
         self.router.budget.active -= 1
         self.router.budget.release(self.retries)
-        self.router.log_exchange(self)
+        self.router.log_exchange(self, self.status, self.req.start)
         return started
 
     def abort_client(self) -> None:
@@ -313,7 +313,7 @@ class Exchange(ResponseWriter):
         self.router.budget.active -= 1
         self.router.budget.release(self.retries)
         self.down.exchange = None
-        self.router.log_exchange(self)
+        self.router.log_exchange(self, self.status, self.req.start)
         if not self.down.closed:
             self.down.respond_error(status, message, self.req.request_id, retry_after=retry_after, log=False)
 
@@ -323,5 +323,5 @@ class Exchange(ResponseWriter):
         router.budget.active -= 1
         if self.retries:
             router.budget.release(self.retries)
-        router.log_exchange(self)
+        router.log_exchange(self, self.status, self.req.start)
         self.down.finish(keep)

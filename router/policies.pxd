@@ -5,5 +5,5 @@ from .upstream cimport Upstream
 
 cdef class P2CEwma:
     cdef public object _rand
-    @cython.locals(a=Upstream, b=Upstream, n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, sa=double, sb=double)
+    @cython.locals(a=Upstream, b=Upstream, n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, x=double, sa=double, sb=double)
     cpdef choose(self, list cands, list weights, key)

@@ -37,8 +37,11 @@ class P2CEwma:
         if n == 1:
             return cands[0]
         r = self._rand
-        i = int(r() * n)
-        j = int(r() * (n - 1))
+        # One draw for both picks: for a uniform x, x * n's integer part and fraction are
+        # independent and uniform, and a second random() call costs as much as the rest.
+        x = r() * n
+        i = int(x)
+        j = int((x - i) * (n - 1))
         if j >= i:
             j += 1
         a = cands[i]

@@ -47,6 +47,19 @@ def test_p2c_spreads_over_many_hosts() -> None:
     assert len(seen) == 5
 
 
+def test_p2c_samples_every_pair_equally() -> None:
+    """Hosts ranked by latency: each pick is the better of a uniformly drawn pair, so host k of
+    5 wins the 4 - k pairs with a worse host, out of 10, and the worst never wins."""
+    hosts = ups(5)
+    for k, h in enumerate(hosts):
+        h.ewma = 0.001 * (k + 1)
+    pol = P2CEwma()
+    draws = 20000
+    seen = Counter(pol.choose(hosts, [1.0] * 5, None).url for _ in range(draws))
+    for k, h in enumerate(hosts):
+        assert abs(seen[h.url] / draws - (4 - k) / 10) < 0.02, (k, seen)
+
+
 def test_weighted_round_robin_follows_weights_smoothly() -> None:
     a, b, c = ups(3)
     pol = WeightedRoundRobin()
