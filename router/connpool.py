@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import time
+from time import monotonic
 from typing import Any
 
 import httptools
@@ -207,7 +207,7 @@ class ConnPool:
         idle = self.idle
         if not idle:
             return None
-        limit = time.monotonic() - self.idle_timeout
+        limit = monotonic() - self.idle_timeout
         while idle:
             conn = idle.pop()
             if conn.closed:
@@ -224,7 +224,7 @@ class ConnPool:
             conn.close()
             return
         conn.served += 1
-        conn.idle_since = time.monotonic()
+        conn.idle_since = monotonic()
         self.idle.append(conn)
 
     async def connect(self) -> UpstreamConn:

@@ -11,7 +11,7 @@ are checked by the router's sweeper every 100 ms).
 
 from __future__ import annotations
 
-import time
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from .attempt import Attempt
@@ -105,7 +105,7 @@ class Exchange(ResponseWriter):
             return False
         if not may_retry(kind, self.req.idempotent, self.req.replayable()):
             return False
-        if time.monotonic() - self.req.start > router.cfg.timeouts.request:
+        if monotonic() - self.req.start > router.cfg.timeouts.request:
             return False
         if not router.budget.acquire():
             return False
@@ -136,7 +136,7 @@ class Exchange(ResponseWriter):
             up.timeouts += 1
         else:
             up.resets += 1
-        self.router.outlier.failure(up, time.monotonic())
+        self.router.outlier.failure(up, monotonic())
         a.finish(False)
         self.attempts.remove(a)
         if self.attempts:
@@ -193,7 +193,7 @@ class Exchange(ResponseWriter):
             return
         router = self.router
         up = a.up
-        now = time.monotonic()
+        now = monotonic()
         up.observe_latency(now - a.started, now, router.ewma_decay)
         if status >= 500:
             router.outlier.failure(up, now)

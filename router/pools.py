@@ -11,7 +11,7 @@ possibly-bad hosts beats sending it nowhere.
 from __future__ import annotations
 
 import random
-import time
+from time import monotonic
 
 from .config import Config
 from .policies import Policy, make_policy
@@ -98,7 +98,7 @@ class Balancer:
         levels = self.levels
         if not levels:
             return None
-        now = time.monotonic()
+        now = monotonic()
         if len(levels) == 1:
             level = levels[0]
         else:

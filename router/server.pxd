@@ -1,5 +1,6 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
+cimport cython
 from .app cimport Router
 
 cdef class Downstream
@@ -21,7 +22,8 @@ cdef class Downstream:
     cdef public object xff, xfp, xfh, rid, te, conn_hdr, upgrade_hdr, host, cookie, hash_hdr
     cdef public object tunnel, upgrade_buf, exchange
     cdef public Request parsing, current
-    cdef public bint trusted, idem, closed, write_paused
+    cdef public bint trusted, idem, closed, write_paused, fresh, in_msg, dropped
+    cdef public bytes data
     cdef public Py_ssize_t hbytes
     cdef public int error, paused
     cdef public double last_active, header_started
@@ -29,3 +31,5 @@ cdef class Downstream:
     cpdef write(self, bytes data)
     cpdef finish(self, bint keep_alive)
     cpdef start(self, Request req)
+    @cython.locals(data=bytes, k=Py_ssize_t, end=Py_ssize_t)
+    cpdef _raw_head(self, bytes method)

@@ -106,7 +106,7 @@ class Downstream:
         "router", "transport", "parser", "peer", "peer_b", "trusted", "parsing", "current", "pipeline",
         "url", "hparts", "hbytes", "xff", "xfp", "xfh", "rid", "te", "cl", "conn_hdr", "upgrade_hdr", "idem",
         "host", "cookie", "hash_hdr", "error", "last_active", "header_started", "paused", "tunnel",
-        "upgrade_buf", "exchange", "closed", "write_paused",
+        "upgrade_buf", "exchange", "closed", "write_paused", "data", "fresh", "in_msg", "dropped",
     )
 
     def __init__(self, router: Router) -> None:
@@ -125,6 +125,10 @@ class Downstream:
         self.write_paused = False
         self.header_started = 0.0
         self.last_active = router.now
+        self.data = b""  # the read being parsed, for _raw_head
+        self.fresh = False  # no message has begun yet in ``data``, and none was in progress before it
+        self.in_msg = False
+        self.dropped = False  # the message being parsed had a header that is not forwarded as is
 
     # asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
@@ -172,6 +176,8 @@ class Downstream:
         if self.upgrade_buf is not None:
             self.upgrade_buf.append(data)
             return
+        self.data = data
+        self.fresh = not self.in_msg
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -179,6 +185,7 @@ class Downstream:
             self.upgrade_buf = [rest] if rest else []
         except httptools.HttpParserError as exc:
             self.protocol_error(exc)
+        self.data = b""
 
     # httptools callbacks -----------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -189,6 +196,8 @@ class Downstream:
         self.host = self.cookie = self.hash_hdr = None
         self.cl = -1
         self.idem = False
+        self.dropped = False
+        self.in_msg = True
         self.header_started = self.router.now
 
     def on_url(self, url: bytes) -> None:
@@ -211,26 +220,27 @@ class Downstream:
             elif ln == b"host":
                 self.host = value
                 self.hparts += (name, b": ", value, b"\r\n")
-            elif ln == b"transfer-encoding":
-                self.te = value
-            elif ln == b"x-forwarded-for":
-                self.xff = value if self.xff is None else self.xff + b", " + value
-            elif ln == b"x-forwarded-proto":
-                self.xfp = value
-            elif ln == b"x-forwarded-host":
-                self.xfh = value
-            elif ln == b"x-request-id":
-                self.rid = value
-            elif ln == b"connection":
-                self.conn_hdr = value
-            elif ln == b"upgrade":
-                self.upgrade_hdr = value
             elif ln == b"idempotency-key":
                 self.idem = True
                 self.hparts += (name, b": ", value, b"\r\n")
             elif ln in (b"forwarded", b"x-real-ip") and self.trusted:
                 self.hparts += (name, b": ", value, b"\r\n")
-            # other hop-by-hop headers are dropped
+            else:  # not forwarded as received: dropped, or replaced by the router's own
+                self.dropped = True
+                if ln == b"transfer-encoding":
+                    self.te = value
+                elif ln == b"x-forwarded-for":
+                    self.xff = value if self.xff is None else self.xff + b", " + value
+                elif ln == b"x-forwarded-proto":
+                    self.xfp = value
+                elif ln == b"x-forwarded-host":
+                    self.xfh = value
+                elif ln == b"x-request-id":
+                    self.rid = value
+                elif ln == b"connection":
+                    self.conn_hdr = value
+                elif ln == b"upgrade":
+                    self.upgrade_hdr = value
             return
         if ln == self.router.hash_header:
             self.hash_hdr = value
@@ -268,16 +278,23 @@ class Downstream:
         if self.conn_hdr is not None and b"," in self.conn_hdr:
             self._drop_connection_listed()
         xff = self.peer_b if not (trusted and self.xff) else self.xff + b", " + self.peer_b
-        xfp = self.xfp if (trusted and self.xfp) else b"http"
         xfh = self.xfh if (trusted and self.xfh) else self.host
-        tail = [b"X-Forwarded-For: ", xff, b"\r\nX-Forwarded-Proto: ", xfp, b"\r\nX-Request-Id: ", rid, b"\r\n"]
+        # few, long pieces: joining costs ~100 instructions a piece, as much as its bytes
+        tail = [b"X-Forwarded-For: ", xff, b"\r\nX-Forwarded-Proto: " + self.xfp + b"\r\n"
+                if trusted and self.xfp else b"\r\nX-Forwarded-Proto: http\r\n"]
         if xfh is not None:
             tail += (b"X-Forwarded-Host: ", xfh, b"\r\n")
         if req.upgrade and self.upgrade_hdr is not None:
             tail += (b"Connection: upgrade\r\nUpgrade: ", self.upgrade_hdr, b"\r\n")
         elif req.chunked:
             tail.append(b"Transfer-Encoding: chunked\r\n")
-        req.head = b"".join((method, b" ", self.url, b" HTTP/1.1\r\n", *self.hparts, *tail, b"\r\n"))
+        tail += (b"X-Request-Id: ", rid, b"\r\n\r\n")  # and the blank line that ends the head
+        raw = self._raw_head(method) if self.fresh and req.http11 and not self.dropped else None
+        self.fresh = False
+        if raw is not None:
+            req.head = raw + b"".join(tail)
+        else:
+            req.head = b"".join((method, b" ", self.url, b" HTTP/1.1\r\n", *self.hparts, *tail))
         self.header_started = 0.0
         if req.content_length > router.max_body_bytes:
             self.error = 413
@@ -291,6 +308,20 @@ class Downstream:
             self.pipeline.append(req)
             if len(self.pipeline) > 16:
                 self.set_pause(P_PIPELINE, True)
+
+    def _raw_head(self, method: bytes) -> bytes | None:
+        """The request line and header lines as received, when this message starts the current read,
+        its head is whole in it and every header is forwarded as is (the usual case): one slice
+        instead of joining four pieces per header. llhttp has refused a bare CR or LF and folded
+        lines, so the first blank line ends the head. The request line must be exactly
+        ``method SP target SP HTTP/1.1``: with any extra byte in it, the CRLF is not where that
+        length puts it."""
+        data = self.data
+        k = len(method) + len(self.url) + 10
+        if not data.startswith(b"\r\n", k):
+            return None
+        end = data.find(b"\r\n\r\n", k)
+        return data[:end + 2] if end >= 0 else None
 
     def _drop_connection_listed(self) -> None:
         """Fields named in Connection are hop-by-hop too (RFC 9110 7.6.1)."""
@@ -307,6 +338,7 @@ class Downstream:
         req.feed(chunk)
 
     def on_message_complete(self) -> None:
+        self.in_msg = False
         req = self.parsing
         if req is None:
             return
