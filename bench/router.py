@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib.util
 import json
 import os
@@ -72,6 +73,13 @@ def ensure_tools(tools: tuple[tuple[str, str], ...] = (("haproxy", "haproxy"), (
     if subprocess.run(["apt-get", "install", "-y", "-qq", *missing], capture_output=True).returncode != 0:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for every process the bench starts: the kernel kills it when the bench dies
+    (PR_SET_PDEATHSIG), even by SIGKILL, when no ``finally`` runs. A busy-polling proxy left
+    behind spins on the proxy core and skews every later run."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -254,14 +262,15 @@ def main() -> int:
         (tmp / "backends.cfg").write_text(backend_cfg(be_ports, tenk))
         procs.append(subprocess.Popen(
             ["taskset", "-c", LOAD_CORE, "haproxy", "-db", "-f", str(tmp / "backends.cfg")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent))
         targets = {"direct": be_ports[0]}
         pids: dict[str, int] = {}  # taskset execs: the Popen pid is the proxy's
         err = (tmp / "router.err").open("wb")
 
         def start(name: str, cmd: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
             procs.append(subprocess.Popen(["taskset", "-c", PROXY_CORE, *cmd], cwd=cwd,
-                                          env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=err))
+                                          env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=err,
+                                          preexec_fn=die_with_parent))
             pids[name] = procs[-1].pid
 
         def start_haproxy(name: str, busy_poll: bool) -> None:
