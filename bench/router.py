@@ -10,6 +10,12 @@ not packaged); each proxy is driven at half of its own (median) maximum, and the
 straight to the backend right before; "added" = proxy percentile - direct percentile. Idle: one
 connection, closed loop.
 
+The floor: "relay" is HAProxy in TCP mode (bench/router_setup.py), a byte relay with no HTTP work,
+measured at the router's rate right after it (and "relay+bp" at router+bp's), against the same
+direct run. What it adds is what one more hop through the proxy core costs on this machine: an
+HTTP proxy can add no less, so it tells a target missed because of the router from one missed
+because of the machine.
+
 Noise: this is a shared 2-core machine, so everything runs in `--rounds` short rounds that alternate
 the targets (the order flips every round), and the figures reported are medians of per-round
 figures; ratios and added latencies are computed within a round, from runs seconds apart, so a
@@ -38,140 +44,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
-import importlib.util
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import host_stalls  # bench/, first on sys.path when this file runs as a script
+from router_setup import (
+    BUSY_POLL_CFG,
+    ROUTER_CFG,
+    backend_cfg,
+    die_with_parent,
+    ensure_tools,
+    free_port,
+    haproxy_cfg,
+    relay_cfg,
+    wait_port,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
-# by path, not `import host_stalls`: bench/router_instructions.py loads this file by path too
-_spec = importlib.util.spec_from_file_location("host_stalls", Path(__file__).with_name("host_stalls.py"))
-host_stalls = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(host_stalls)  # type: ignore[union-attr]
 PY = sys.executable
 PROXY_CORE, LOAD_CORE = "0", "1"
-
-
-def ensure_tools(tools: tuple[tuple[str, str], ...] = (("haproxy", "haproxy"), ("wrk", "wrk"))) -> None:
-    """Install the Debian packages (package, binary it provides) whose binary is not on PATH."""
-    missing = [pkg for pkg, binary in tools if not shutil.which(binary)]
-    if not missing:
-        return
-    print(f"installing {' '.join(missing)} with apt-get ...", flush=True)
-    if subprocess.run(["apt-get", "install", "-y", "-qq", *missing], capture_output=True).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
-
-
-def die_with_parent() -> None:
-    """``preexec_fn`` for every process the bench starts: the kernel kills it when the bench dies
-    (PR_SET_PDEATHSIG), even by SIGKILL, when no ``finally`` runs. A busy-polling proxy left
-    behind spins on the proxy core and skews every later run."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"port {port} did not open")
-
-
-def backend_cfg(ports: list[int], tenk: Path) -> str:
-    fronts = "".join(
-        f"""
-frontend be{i}
-    bind 127.0.0.1:{p}
-    http-request return status 200 content-type text/plain file {tenk} if {{ path /10k }}
-    http-request return status 200 content-type text/plain string "hello"
-""" for i, p in enumerate(ports))
-    return f"""global
-    nbthread 1
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 30s
-{fronts}"""
-
-
-def haproxy_cfg(port: int, backends: list[int], busy_poll: bool = False) -> str:
-    servers = "\n".join(f"    server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
-    return f"""global
-    nbthread 1
-    maxconn 4000{chr(10) + "    busy-polling" if busy_poll else ""}
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    timeout http-keep-alive 30s
-    timeout http-request 10s
-    retries 2
-    option redispatch 1
-    retry-on conn-failure empty-response response-timeout 502 503 504
-    http-reuse safe
-    option forwardfor
-frontend fe
-    bind 127.0.0.1:{port}
-    unique-id-format %{{+X}}o\\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
-    unique-id-header X-Request-Id
-    http-request set-header X-Forwarded-Proto http
-    http-request set-header X-Forwarded-Host %[req.hdr(host)]
-    stick-table type ip size 100k expire 30s store http_req_rate(10s)
-    http-request track-sc0 src
-    http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt 1000000000 }}
-    default_backend be
-backend be
-    balance random(2)
-    option httpchk GET /health
-    default-server check inter 2s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down slowstart 10s
-{servers}
-"""
-
-
-ROUTER_CFG = """
-[balancing]
-policy = "p2c_ewma"
-[health]
-interval = 2.0
-[retry]
-attempts = 3
-per_try_timeout = 5.0
-[outlier]
-consecutive_failures = 5
-[limits]
-rate = 1000000000.0
-burst = 1000000000.0
-[log]
-sample = 0.01
-"""
-BUSY_POLL_CFG = """
-[busy_poll]
-enabled = true
-"""
 
 
 def wrk(url: str, conns: int, duration: float, script: Path | None = None) -> dict[str, float]:
@@ -273,10 +175,10 @@ def main() -> int:
                                           preexec_fn=die_with_parent))
             pids[name] = procs[-1].pid
 
-        def start_haproxy(name: str, busy_poll: bool) -> None:
+        def start_haproxy(name: str, busy_poll: bool, make_cfg: Callable[..., str] = haproxy_cfg) -> None:
             targets[name] = free_port()
             cfg = tmp / f"{name}.cfg"
-            cfg.write_text(haproxy_cfg(targets[name], be_ports, busy_poll))
+            cfg.write_text(make_cfg(targets[name], be_ports, busy_poll))
             start(name, ["haproxy", "-db", "-f", str(cfg)])
 
         def start_router(name: str, cwd: Path, busy_poll: bool, env: dict[str, str] | None = None) -> None:
@@ -288,6 +190,7 @@ def main() -> int:
 
         start_haproxy("haproxy", False)
         start_router("router", ROOT, False)
+        start_haproxy("relay", False, relay_cfg)
         if args.baseline:
             start_router("base", args.baseline.resolve(), False)
         if args.pure:
@@ -295,6 +198,7 @@ def main() -> int:
         if args.busy_poll:
             start_haproxy("haproxy+bp", True)
             start_router("router+bp", ROOT, True)
+            start_haproxy("relay+bp", True, relay_cfg)
         for p in [*be_ports, *targets.values()]:
             try:
                 wait_port(p)
@@ -302,9 +206,10 @@ def main() -> int:
                 print((tmp / "router.err").read_text()[-2000:], file=sys.stderr)
                 raise
         time.sleep(0.5)
-        proxies = [n for n in targets if n != "direct"]
+        proxies = [n for n in targets if n != "direct" and not n.startswith("relay")]
         compared = [n for n in proxies if not n.startswith("haproxy")]
-        spinners = [n for n in proxies if n.endswith("+bp")]
+        relay_of = {n: n.replace("router", "relay") for n in ("router", "router+bp") if n in proxies}
+        spinners = [n for n in targets if n.endswith("+bp")]
         builds = {n: router_build(targets[n]) for n in compared}  # before the busy-pollers are stopped
         for name in spinners:
             os.kill(pids[name], signal.SIGSTOP)
@@ -362,12 +267,13 @@ def main() -> int:
                     rps.setdefault((name, size), []).append(v)
                 for name in compared:
                     ratios.setdefault(f"{name} {size}", []).append(got[name] / got[peer(name)])
-                line.append(f"{size} " + " ".join(f"{n} {got[n]:.0f}" for n in targets)
+                line.append(f"{size} " + " ".join(f"{n} {got[n]:.0f}" for n in ["direct", *proxies])
                             + f" ({got['router'] / got['haproxy']:.2f}x)")
             print(f"  round {rnd + 1}: " + "; ".join(line) + f"   load {loadavg()}")
         maxr = {k: med(v) for k, v in rps.items()}
         for size, _ in sizes:
-            print(f"median {size:5s}: " + ", ".join(f"{n} {maxr[(n, size)]:.0f}" for n in targets) + " req/s")
+            print(f"median {size:5s}: "
+                  + ", ".join(f"{n} {maxr[(n, size)]:.0f}" for n in ["direct", *proxies]) + " req/s")
             print("  CPU per request: " + ", ".join(
                 f"{n} {med(cpu_us[(n, size)]):.1f} us {spread(cpu_us[(n, size)], '.1f')}" for n in proxies))
             for name in compared:
@@ -388,20 +294,25 @@ def main() -> int:
                 for name in names:
                     rate = maxr[(name, size)] / 2
                     direct = paced(url("direct", path), rate, d, tmp)
-                    with measuring(name):
-                        prox = paced(url(name, path), rate, d, tmp)
-                    for pct in ("p50", "p99"):
-                        added.setdefault((name, size, pct), []).append(prox[pct] - direct[pct])
-                    line.append(f"{name} {size} +{prox['p50'] - direct['p50']:.3f}/+{prox['p99'] - direct['p99']:.3f}")
+                    # a router's relay at the router's rate, against the same direct run
+                    for measured in (name, relay_of[name]) if name in relay_of else (name,):
+                        with measuring(measured):
+                            prox = paced(url(measured, path), rate, d, tmp)
+                        for pct in ("p50", "p99"):
+                            added.setdefault((measured, size, pct), []).append(prox[pct] - direct[pct])
+                        line.append(f"{measured} {size} +{prox['p50'] - direct['p50']:.3f}"
+                                    f"/+{prox['p99'] - direct['p99']:.3f}")
             stalls.append(host_stalls.measure(1.0, PROXY_CORE, LOAD_CORE))
             print(f"  round {rnd + 1} (added p50/p99 ms): " + "; ".join(line) + f"   load {loadavg()}"
                   f"\n    host stalls: {host_stalls.describe(stalls[-1])}")
+        rate_of = {**{n: n for n in proxies}, **{r: n for n, r in relay_of.items()}}
         for size, _ in sizes:
-            for name in proxies:
+            for name in [*proxies, *relay_of.values()]:
                 p50, p99 = added[(name, size, "p50")], added[(name, size, "p99")]
-                print(f"median {name:8s} {size:5s} @ {maxr[(name, size)] / 2:6.0f} req/s: added p50 {med(p50):+.3f} ms "
-                      f"{spread(p50)}, added p99 {med(p99):+.3f} ms {spread(p99)}"
-                      + ("   (targets: p50 <= 0.25, p99 <= 1.0)" if name.startswith("router") else ""))
+                note = ("   (targets: p50 <= 0.25, p99 <= 1.0)" if name.startswith("router")
+                        else f"   (TCP relay at {rate_of[name]}'s rate)" if name.startswith("relay") else "")
+                print(f"median {name:8s} {size:5s} @ {maxr[(rate_of[name], size)] / 2:6.0f} req/s: added p50 "
+                      f"{med(p50):+.3f} ms {spread(p50)}, added p99 {med(p99):+.3f} ms {spread(p99)}{note}")
         over_1ms = [s["over_1ms"] for s in stalls]
         print(f"host stalls >= 1 ms per second: median {med(over_1ms):g} {spread(over_1ms, 'g')}, "
               f"longest {max(s['max_ms'] for s in stalls):.2f} ms")
@@ -410,10 +321,11 @@ def main() -> int:
         idle: dict[str, list[float]] = {}
         for rnd in range(rounds):
             direct = wrk(url("direct", "/"), 1, d)["p50"]
-            for name in proxies if rnd % 2 == 0 else proxies[::-1]:
+            every = [*proxies, *relay_of.values()]
+            for name in every if rnd % 2 == 0 else every[::-1]:
                 with measuring(name):
                     idle.setdefault(name, []).append((wrk(url(name, "/"), 1, d)["p50"] - direct) * 1000)
-        for name in proxies:
+        for name in idle:
             print(f"median {name:8s} idle added p50 {med(idle[name]):+.0f} us {spread(idle[name], '.0f')}")
         print(f"# load average at end: {loadavg()}")
     finally:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import glob
-import importlib.util
 import os
 import re
 import shutil
@@ -36,11 +35,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-# bench/router.py's set-up (loaded by path: as "router" it would shadow the router package)
-_spec = importlib.util.spec_from_file_location("router_bench", Path(__file__).with_name("router.py"))
-rb = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(rb)  # type: ignore[union-attr]
-PY, ROOT, free_port, wait_port = rb.PY, rb.ROOT, rb.free_port, rb.wait_port
+import router_setup as rs  # bench/, first on sys.path when this file runs as a script
+
+PY, ROOT = sys.executable, Path(__file__).resolve().parents[1]
+free_port, wait_port = rs.free_port, rs.wait_port
 
 WARMUP = 1500
 
@@ -72,7 +70,7 @@ def router_cmd(port: int, cfg: Path, backends: list[int]) -> list[str]:
 
 def haproxy_cmd(port: int, tmp: Path, backends: list[int], busy_poll: bool) -> list[str]:
     cfg = tmp / "haproxy.cfg"
-    cfg.write_text(rb.haproxy_cfg(port, backends, busy_poll))
+    cfg.write_text(rs.haproxy_cfg(port, backends, busy_poll))
     return ["haproxy", "-db", "-f", str(cfg)]
 
 
@@ -145,15 +143,15 @@ def main() -> int:
     ap.add_argument("--haproxy", action="store_true", help="also count HAProxy with bench/router.py's config")
     ap.add_argument("--sim", action="store_true", help="also simulate caches and branch prediction (slower)")
     args = ap.parse_args()
-    rb.ensure_tools((("haproxy", "haproxy"), ("valgrind", "callgrind_control")))
+    rs.ensure_tools((("haproxy", "haproxy"), ("valgrind", "callgrind_control")))
     # without a compiler, "router" is the .py files too (ratio 1.00x)
     subprocess.run([PY, "-m", "router.build", "--quiet", "--if-possible"], cwd=ROOT)
     tmp = Path(tempfile.mkdtemp(prefix="router-instr-"))
     (tmp / "10k").write_bytes(b"x" * 10240)
     backends = [free_port(), free_port()]
-    (tmp / "backends.cfg").write_text(rb.backend_cfg(backends, tmp / "10k"))
+    (tmp / "backends.cfg").write_text(rs.backend_cfg(backends, tmp / "10k"))
     cfg = tmp / "router.toml"
-    cfg.write_text(rb.ROUTER_CFG + (rb.BUSY_POLL_CFG if args.busy_poll else ""))
+    cfg.write_text(rs.ROUTER_CFG + (rs.BUSY_POLL_CFG if args.busy_poll else ""))
     haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(tmp / "backends.cfg")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
