@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 # How the response body is delimited on the upstream side.
 LENGTH, CHUNKED, EOF, NOBODY = 0, 1, 2, 3
 _UPGRADE_KEEP = frozenset({b"upgrade", b"connection"})
+# Lengths of the names start_response looks for: a name of any other length (Date, Server,
+# Content-Type, ...) is none of them, and is not lowercased to find that out.
+_WATCHED_LENGTHS = frozenset(len(n) for n in (*HOP_BY_HOP, b"content-length"))
 
 
 class ResponseWriter:
@@ -48,6 +51,8 @@ class ResponseWriter:
             if req.http11 and req.keep_alive and not self.router.shutting_down:
                 mode = EOF
                 for name, _ in headers:
+                    if len(name) not in _WATCHED_LENGTHS:
+                        continue
                     ln = name.lower()
                     if ln in HOP_BY_HOP:
                         break
