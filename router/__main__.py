@@ -114,6 +114,13 @@ def run_master(cfg: Config, path: str | None, cli: dict[str, Any]) -> int:
                 if signum in (signal.SIGTERM, signal.SIGINT):
                     stopping = True
                     signum = signal.SIGTERM
+                elif signum == signal.SIGHUP:
+                    # A worker respawned later starts from the reloaded file, and replays only the
+                    # runtime changes made since: a reload ends them (the file is the source of truth).
+                    with contextlib.suppress(Exception):  # a bad file: the workers log why and keep theirs
+                        cfg = load_config(path, **cli)
+                    with contextlib.suppress(OSError), open(ops_path, "w"):
+                        pass
                 for pid in list(children):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signum)

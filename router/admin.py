@@ -101,6 +101,8 @@ class InternalRequest:
             if not hmac.compare_digest(given, f"Bearer {token}".encode()):
                 return 401, "Admin token missing or wrong"
             return None
+        if self.down.trusted:  # a proxy on loopback relays requests from anywhere
+            return 403, "Admin API through a trusted proxy needs ROUTER_ADMIN_TOKEN"
         try:
             if ipaddress.ip_address(self.down.peer).is_loopback:
                 return None
@@ -126,8 +128,7 @@ class InternalRequest:
             msg = router.reload()
             if router.ops_path:  # several workers: the master relays SIGHUP to all of them
                 os.kill(os.getppid(), __import__("signal").SIGHUP)
-            return (200 if msg == "reloaded" else 400), (
-                self.ok({"result": msg}) if msg == "reloaded" else error_response(400, msg, rid))
+            return self.ok({"result": msg}) if msg == "reloaded" else (400, error_response(400, msg, rid))
         ops = {
             ("/upstreams", b"POST"): "add", ("/upstreams", b"PUT"): "add", ("/upstreams", b"DELETE"): "remove",
             ("/drain", b"POST"): "drain", ("/undrain", b"POST"): "undrain", ("/weight", b"POST"): "weight",

@@ -100,7 +100,8 @@ class Router:
         self.log_sample = cfg.log.sample if cfg.log.access else 0.0  # AccessLog.sampled(), inlined
         # busy polling: requests per sweep that keep the loop spinning; 0 = never spin
         self.spin_min = max(1.0, cfg.busy_poll.min_rate * SWEEP_INTERVAL) if cfg.busy_poll.enabled else 0.0
-        if not initial and cfg.balancing.policy != self.balancer.cfg.balancing.policy:
+        old = self.balancer.cfg.balancing
+        if not initial and (cfg.balancing.policy, cfg.balancing.ewma_decay) != (old.policy, old.ewma_decay):
             self.balancer.levels = []  # new policy objects on rebuild
         added, removed = self.balancer.configure(cfg, self.balancer.upstreams)
         self._init_upstreams(added, initial)
@@ -186,7 +187,8 @@ class Router:
             up.conns.close_all()
             self.health.sync(ups)
         elif kind == "drain":
-            up.draining = bool(op.get("value", True))
+            value = op.get("value", True)  # JSON true/false, or a query string's "false"/"0"
+            up.draining = value.lower() not in ("false", "0", "no", "off") if isinstance(value, str) else bool(value)
         elif kind == "weight":
             w = float(op["weight"])
             if not 0 < w <= 1000:
@@ -230,7 +232,8 @@ class Router:
             InternalRequest(self, down, req)
             return
         if self.ratelimiter.rate > 0:
-            wait = self.ratelimiter.check(req.client_ip, self.now)
+            # the exact time: self.now moves once per sweep, and a bucket would refill only then
+            wait = self.ratelimiter.check(req.client_ip, self.clock())
             if wait:
                 down.respond_error(429, "Too many requests", req.request_id, retry_after=wait)
                 return

@@ -9,7 +9,7 @@ cdef class Attempt(ConnHandler):
     cdef public Upstream up
     cdef public object timer, transport
     cdef public UpstreamConn conn
-    cdef public double started
+    cdef public double started, connected
     cdef public bint done, keep_alive, sent_all, chunked
     cpdef start(self)
     cpdef bind(self, UpstreamConn conn)

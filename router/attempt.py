@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 class Attempt(ConnHandler):
     """One try of a request on one upstream."""
 
-    __slots__ = ("ex", "up", "conn", "timer", "started", "done", "keep_alive", "sent_all", "chunked", "transport")
+    __slots__ = ("ex", "up", "conn", "timer", "started", "connected", "done", "keep_alive", "sent_all", "chunked",
+                 "transport")
 
     def __init__(self, ex: Exchange, up: Upstream) -> None:
         self.ex = ex
@@ -33,6 +34,7 @@ class Attempt(ConnHandler):
         self.transport: Any = None
         self.timer: asyncio.TimerHandle | None = None
         self.started = monotonic()
+        self.connected = 0.0  # when a new connection opened for this try: its latency is counted from then
         self.done = False
         self.keep_alive = False
         self.sent_all = False
@@ -63,6 +65,7 @@ class Attempt(ConnHandler):
         if exc is not None:
             self.ex.on_error(self, "connect")
         else:
+            self.connected = monotonic()
             self.bind(task.result())
 
     def bind(self, conn: UpstreamConn) -> None:

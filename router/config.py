@@ -211,6 +211,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("[health] path must start with /")
     if cfg.retry.attempts < 1:
         raise ConfigError("[retry] attempts must be >= 1")
+    if not all(isinstance(s, int) and 500 <= s <= 599 for s in cfg.retry.retry_on):
+        raise ConfigError("[retry] retry_on must list 5xx status codes (integers 500-599)")
     if not 0 <= cfg.outlier.max_ejection_percent <= 100 or not 0 <= cfg.outlier.panic_threshold <= 100:
         raise ConfigError("[outlier] percentages must be within 0..100")
     if not 0 <= cfg.log.sample <= 1:

@@ -9,7 +9,7 @@ from .response cimport ResponseWriter
 cdef class Exchange(ResponseWriter):
     cdef public object attempts, tried, upstream
     cdef public int tries, retries
-    cdef public bint hedged, paused_client, continued
+    cdef public bint paused_client, continued
     @cython.locals(router=Router, up=Upstream, a=Attempt)
     cpdef start(self)
     @cython.locals(router=Router, up=Upstream, now=double)

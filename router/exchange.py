@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 class Exchange(ResponseWriter):
     __slots__ = (
-        "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished", "hedged",
+        "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished",
         "paused_client", "upstream", "continued",
     )
 
@@ -40,7 +40,6 @@ class Exchange(ResponseWriter):
         self.retries = 0
         self.winner: Attempt | None = None
         self.finished = False
-        self.hedged = False
         self.paused_client = False
         self.upstream = ""
         self.continued = False
@@ -69,6 +68,9 @@ class Exchange(ResponseWriter):
 
     def next_try(self) -> None:
         if self.finished:
+            return
+        if not self.req.replayable():  # the body outgrew the replay buffer during the backoff
+            self.local_error(502, "Upstream failed, and the request body is too large to send again")
             return
         router = self.router
         up = router.balancer.select(self.req.hash_key, self.tried or None, router.max_conc)
@@ -107,6 +109,8 @@ class Exchange(ResponseWriter):
             return False
         if monotonic() - self.req.start > router.cfg.timeouts.request:
             return False
+        if router.balancer.select(self.req.hash_key, self.tried, router.max_conc) is None:
+            return False  # no other host to try: the client gets this failure, not "no upstream"
         if not router.budget.acquire():
             return False
         self.retries += 1
@@ -134,9 +138,10 @@ class Exchange(ResponseWriter):
             up.connect_errors += 1
         elif kind == "timeout":
             up.timeouts += 1
-        else:
+        elif kind != "noreplay":  # the body could not be sent again: not the host's fault
             up.resets += 1
-        self.router.outlier.failure(up, monotonic())
+        if kind != "noreplay":
+            self.router.outlier.failure(up, monotonic())
         a.finish(False)
         self.attempts.remove(a)
         if self.attempts:
@@ -149,19 +154,28 @@ class Exchange(ResponseWriter):
             self.local_error(502, "Upstream connection failed" if kind == "connect" else "Upstream failed")
 
     def on_timeout(self, a: Attempt) -> None:
+        """A try ran past the per-try timeout. With hedging (GETs), it is not cancelled: a new try on
+        another host races it, and whichever answers first wins. Without, it fails as a timeout."""
         if a.done or self.winner is not None or self.finished:
             return
         router = self.router
-        if (router.cfg.retry.hedge and not self.hedged and self.req.method == b"GET"
-                and self.tries < router.cfg.retry.attempts and self.req.replayable()):
-            self.hedged = True
-            up = router.balancer.select(self.req.hash_key, self.tried, router.max_conc)
-            if up is not None and up not in self.tried and router.budget.acquire():
-                self.retries += 1
-                router.stats.hedges += 1
+        if router.cfg.retry.hedge and self.req.method == b"GET" and self.req.replayable():
+            nxt = None
+            if self.tries < router.cfg.retry.attempts:
+                nxt = router.balancer.select(self.req.hash_key, self.tried, router.max_conc)
+            hedge = nxt is not None and nxt.inflight < router.max_conc and router.budget.acquire()
+            if hedge or len(self.attempts) > 1:  # else it fails as a timeout, below
                 a.timer = None
-                self.launch(up)
-                return
+                up = a.up
+                now = monotonic()
+                up.timeouts += 1  # what outlier detection and P2C see of a host too slow to wait for
+                up.observe_latency(now - (a.connected or a.started), now, router.ewma_decay)
+                router.outlier.failure(up, now)
+                if hedge:
+                    self.retries += 1
+                    router.stats.hedges += 1
+                    self.launch(nxt)
+                return  # a try without a successor races on, up to the request's deadline
         self.on_error(a, "timeout")
 
     def sweep_tries(self, now: float, per_try: float) -> None:
@@ -194,15 +208,18 @@ class Exchange(ResponseWriter):
         router = self.router
         up = a.up
         now = monotonic()
-        up.observe_latency(now - a.started, now, router.ewma_decay)
+        # the host's latency, not the connect's: a new connection's set-up would count against the
+        # host's first answer, which P2C then remembers
+        up.observe_latency(now - (a.connected or a.started), now, router.ewma_decay)
         if status >= 500:
             router.outlier.failure(up, now)
-            if status in router.retry_on and len(self.attempts) == 1 and self.can_retry("5xx"):
+            if status in router.retry_on and (len(self.attempts) > 1 or self.can_retry("5xx")):
                 up.count_status(status)
                 a.finish(False)
                 self.attempts.remove(a)
-                self.schedule_retry(up)
-                return
+                if not self.attempts:
+                    self.schedule_retry(up)
+                return  # else a hedged try still races, and answers instead
         elif up.consecutive_failures:
             router.outlier.success(up)
         self.winner = a

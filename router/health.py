@@ -36,7 +36,7 @@ async def probe(host: str, port: int, path: str, limit: float) -> tuple[bool, st
         return False, "malformed response"
     except TimeoutError:
         return False, "timeout"
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a status line longer than the reader's limit
         return False, exc.__class__.__name__
     finally:
         if writer is not None:

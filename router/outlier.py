@@ -38,9 +38,10 @@ class OutlierDetector:
             return False
         # Forget old history: a host that behaved for a long while starts again from the base time.
         if up.last_ejection and now - up.last_ejection > 4 * max(cfg.max_ejection, cfg.base_ejection):
-            up.ejections = 0
+            up.ejection_streak = 0
+        up.ejection_streak += 1
         up.ejections += 1
-        duration = min(cfg.max_ejection, cfg.base_ejection * up.ejections)
+        duration = min(cfg.max_ejection, cfg.base_ejection * up.ejection_streak)
         up.ejected_until = now + duration
         up.last_ejection = now
         up.consecutive_failures = 0

@@ -5,5 +5,7 @@ from .upstream cimport Upstream
 
 cdef class P2CEwma:
     cdef public object _rand
-    @cython.locals(a=Upstream, b=Upstream, n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, x=double, sa=double, sb=double)
-    cpdef choose(self, list cands, list weights, key)
+    cdef public double decay, fresh
+    @cython.locals(a=Upstream, b=Upstream, n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, x=double, sa=double, sb=double,
+                   la=double, lb=double, dt=double)
+    cpdef choose(self, list cands, list weights, key, double now)

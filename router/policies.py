@@ -12,27 +12,33 @@ from __future__ import annotations
 import bisect
 import hashlib
 import random
+from math import exp
 from typing import Protocol
 
 from .upstream import Upstream
 
 
 class Policy(Protocol):
-    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None) -> Upstream: ...
+    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None, now: float) -> Upstream: ...
 
 
 class P2CEwma:
     """Power of two choices on outstanding requests x latency EWMA (Finagle's "P2C + peak EWMA").
 
     Two random picks avoid the herd effect of always choosing the global minimum, and the
-    latency term moves load off a host that is slow before it starts failing."""
+    latency term moves load off a host that is slow before it starts failing. A host's latency
+    counts for less the longer it goes unmeasured (it decays towards 0 with time constant
+    ``decay``, as Finagle's peak EWMA does): a host that lost every comparison gets no new sample,
+    and without the decay one slow answer (a cold start, a GC pause) would keep it idle for ever."""
 
-    __slots__ = ("_rand",)
+    __slots__ = ("_rand", "decay", "fresh")
 
-    def __init__(self) -> None:
+    def __init__(self, decay: float = 10.0) -> None:
         self._rand = random.random
+        self.decay = decay
+        self.fresh = decay / 1000  # younger samples decay by < 0.1%: exp() is skipped
 
-    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None) -> Upstream:
+    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None, now: float) -> Upstream:
         n = len(cands)
         if n == 1:
             return cands[0]
@@ -47,8 +53,16 @@ class P2CEwma:
         a = cands[i]
         b = cands[j]
         # An unsampled host scores 0, so it is tried once and then competes on its measured latency.
-        sa = (a.inflight + 1) * a.ewma / weights[i]
-        sb = (b.inflight + 1) * b.ewma / weights[j]
+        la = a.ewma
+        dt = now - a.ewma_stamp
+        if dt > self.fresh:
+            la *= exp(-dt / self.decay)
+        lb = b.ewma
+        dt = now - b.ewma_stamp
+        if dt > self.fresh:
+            lb *= exp(-dt / self.decay)
+        sa = (a.inflight + 1) * la / weights[i]
+        sb = (b.inflight + 1) * lb / weights[j]
         if sa == sb:
             return a if r() < 0.5 else b
         return a if sa < sb else b
@@ -62,7 +76,7 @@ class WeightedRoundRobin:
     def __init__(self) -> None:
         self._current: dict[str, float] = {}
 
-    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None) -> Upstream:
+    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None, now: float) -> Upstream:
         cur = self._current
         total = 0.0
         best: Upstream | None = None
@@ -93,16 +107,16 @@ class ConsistentHash:
 
     __slots__ = ("_ring", "_owners", "_members", "_fallback", "vnodes")
 
-    def __init__(self, vnodes: int = 160) -> None:
+    def __init__(self, vnodes: int = 160, decay: float = 10.0) -> None:
         self.vnodes = vnodes
         self._ring: list[int] = []
         self._owners: list[str] = []
-        self._members: tuple[tuple[str, float], ...] = ()
-        self._fallback = P2CEwma()
+        self._members: dict[str, float] = {}  # url -> weight, of every host on the ring
+        self._fallback = P2CEwma(decay)
 
-    def _rebuild(self, members: tuple[tuple[str, float], ...]) -> None:
+    def _rebuild(self, members: dict[str, float]) -> None:
         points: list[tuple[int, str]] = []
-        for url, weight in members:
+        for url, weight in sorted(members.items()):
             for i in range(max(1, int(self.vnodes * weight))):
                 points.append((_h64(f"{url}#{i}".encode()), url))
         points.sort()
@@ -110,14 +124,15 @@ class ConsistentHash:
         self._owners = [u for _, u in points]
         self._members = members
 
-    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None) -> Upstream:
+    def choose(self, cands: list[Upstream], weights: list[float], key: bytes | None, now: float) -> Upstream:
         if not key:
-            return self._fallback.choose(cands, weights, None)
-        # The ring is built from configured weights (not slow-start weights) so keys do not move
-        # while a host ramps up.
-        members = tuple(sorted((u.url, u.weight) for u in cands))
-        if not set(members) <= set(self._members):
-            self._rebuild(tuple(sorted(set(members) | set(self._members))))
+            return self._fallback.choose(cands, weights, None, now)
+        # The ring is built from configured weights (not slow-start weights), and a host stays on it
+        # while it is not a candidate (ejected, already tried), so keys do not move to others
+        # meanwhile; a host's entry is replaced when its configured weight changes.
+        known = self._members
+        if any(known.get(u.url) != u.weight for u in cands):
+            self._rebuild({**known, **{u.url: u.weight for u in cands}})
         by_url = {u.url: u for u in cands}
         ring = self._ring
         idx = bisect.bisect(ring, _h64(key))
@@ -130,9 +145,9 @@ class ConsistentHash:
         return cands[0]
 
 
-def make_policy(name: str) -> Policy:
+def make_policy(name: str, ewma_decay: float = 10.0) -> Policy:
     if name == "round_robin":
         return WeightedRoundRobin()
     if name == "hash":
-        return ConsistentHash()
-    return P2CEwma()
+        return ConsistentHash(decay=ewma_decay)
+    return P2CEwma(ewma_decay)

@@ -51,6 +51,7 @@ class Balancer:
                     added.append(up)
                 up.weight, up.pool_name, up.priority = uc.weight, pool.name, pool.priority
                 up.removed = False
+                up.draining = False  # runtime changes end at a reload: the file is the source of truth
                 new[uc.url] = up
         removed = [u for url, u in existing.items() if url not in new]
         for u in removed:
@@ -65,7 +66,7 @@ class Balancer:
             by_prio.setdefault(up.priority, []).append(up)
         old = {lv.priority: lv.policy for lv in self.levels}
         self.levels = [
-            Level(p, hosts, old.get(p) or make_policy(self.cfg.balancing.policy))
+            Level(p, hosts, old.get(p) or make_policy(self.cfg.balancing.policy, self.cfg.balancing.ewma_decay))
             for p, hosts in sorted(by_prio.items())
         ]
         self._loads_at = 0.0
@@ -156,7 +157,7 @@ class Balancer:
                         cands = [cands[i] for i in free]
                         weights = [weights[i] for i in free]
                     break
-        return level.policy.choose(cands, weights, key)
+        return level.policy.choose(cands, weights, key, now)
 
     def snapshot_levels(self, now: float) -> list[dict[str, object]]:
         loads = self.priority_loads(now)

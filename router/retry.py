@@ -51,7 +51,7 @@ class RetryBudget:
         return max(float(self.minimum), self.ratio * self.active)
 
     def acquire(self) -> bool:
-        if self.retrying < self.limit():
+        if self.retrying + 1 <= self.limit():  # a limit of 3.2 allows 3
             self.retrying += 1
             self.granted += 1
             return True

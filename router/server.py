@@ -214,6 +214,8 @@ class Downstream:
             raise _Abort
         ln = name.lower()
         if ln in WATCHED:
+            if ln == self.router.hash_header:  # hashing on e.g. Host or X-Forwarded-For
+                self.hash_hdr = value
             if ln == b"content-length":
                 self.cl = int(value)  # llhttp has validated it already
                 self.hparts += (name, b": ", value, b"\r\n")
@@ -271,7 +273,7 @@ class Downstream:
         req.rid = rid
         trusted = self.trusted
         req.client_ip = router.trusted.client_ip(self.peer, self.xff) if trusted else self.peer
-        if router.hash_header:
+        if self.hash_hdr is not None:
             req.hash_key = self.hash_hdr
         elif router.hash_cookie and self.cookie:
             req.hash_key = _cookie(self.cookie, router.hash_cookie)

@@ -10,7 +10,7 @@ cdef class Upstream:
     cdef public long port, priority
     cdef public double weight, ejected_until, last_ejection, ewma, ewma_stamp, slow_start_at, last_probe
     cdef public bint active_healthy, draining, removed
-    cdef public long ejections, consecutive_failures, inflight, requests
+    cdef public long ejections, ejection_streak, consecutive_failures, inflight, requests
     cdef public long responses_2xx, responses_3xx, responses_4xx, responses_5xx
     cdef public long connect_errors, timeouts, resets, retries, health_fails, health_oks
     cpdef bint available(self, double now)

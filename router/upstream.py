@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class Upstream:
     __slots__ = (
         "url", "host", "port", "weight", "pool_name", "priority",
-        "active_healthy", "ejected_until", "ejections", "last_ejection", "consecutive_failures",
+        "active_healthy", "ejected_until", "ejections", "ejection_streak", "last_ejection", "consecutive_failures",
         "draining", "removed", "inflight", "ewma", "ewma_stamp", "slow_start_at",
         "requests", "responses_2xx", "responses_3xx", "responses_4xx", "responses_5xx",
         "connect_errors", "timeouts", "resets", "retries", "conns", "health_fails", "health_oks",
@@ -38,7 +38,8 @@ class Upstream:
         # round completes would make a cold start return 503s.
         self.active_healthy = True
         self.ejected_until = 0.0
-        self.ejections = 0
+        self.ejections = 0  # all time, for status and metrics
+        self.ejection_streak = 0  # ejections in a row: how long the next one lasts
         self.last_ejection = 0.0
         self.consecutive_failures = 0
         self.draining = False

@@ -87,3 +87,39 @@ async def test_workers_share_port_and_survive_kill(start_backend, start_router) 
     assert len(pids) == 2  # SO_REUSEPORT spread connections over both workers
     r.proc.send_signal(signal.SIGTERM)
     assert r.proc.wait(timeout=10) == 0
+
+
+async def test_respawned_worker_runs_the_reloaded_config(start_backend, start_router) -> None:
+    """With --workers, a worker that dies after a reload comes back with the reloaded file, and
+    without runtime changes the reload ended."""
+    a, b, c = start_backend("a"), start_backend("b"), start_backend("c")
+    pools = '[[pools]]\nname = "p"\nupstreams = ["{}"]\n'
+    r = start_router([], pools.format(a.url), workers=2)
+    async with httpx.AsyncClient(base_url=r.url) as client:
+        assert (await client.post("/__router/admin/upstreams", json={"url": c.url})).status_code == 200
+    assert r.config is not None
+    r.config.write_text(pools.format(b.url))
+    r.proc.send_signal(signal.SIGHUP)
+
+    async def upstreams_by_worker() -> dict[int, list[str]]:
+        seen: dict[int, list[str]] = {}
+        for _ in range(40):
+            async with httpx.AsyncClient() as client:  # a new connection each: either worker
+                st = (await client.get(r.url + "/__router/status?format=json")).json()
+            seen[st["pid"]] = sorted(u["url"] for p in st["pools"] for u in p["upstreams"])
+        return seen
+
+    deadline = time.monotonic() + 5
+    while set(map(tuple, (await upstreams_by_worker()).values())) != {(b.url,)}:
+        assert time.monotonic() < deadline, "workers did not reload"
+        await asyncio.sleep(0.1)
+    killed = next(iter(await upstreams_by_worker()))
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while True:
+        seen = await upstreams_by_worker()
+        if killed not in seen and len(seen) == 2:
+            break
+        assert time.monotonic() < deadline, f"no worker respawned: {seen}"
+        await asyncio.sleep(0.2)
+    assert set(map(tuple, seen.values())) == {(b.url,)}, seen  # the new worker too, and without c

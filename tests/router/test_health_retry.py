@@ -8,6 +8,8 @@ import time
 import httpx
 import pytest
 
+from .conftest import free_port
+
 pytestmark = pytest.mark.timeout(60)
 
 OUTLIER = """
@@ -107,3 +109,34 @@ async def test_hedged_get_races_a_slow_upstream(start_backend, start_router) -> 
             assert resp.status_code == 200 and resp.text == "hello from fast"
             assert time.monotonic() - t0 < 0.8
     assert r.status()["hedges"] >= 1
+
+
+async def test_hedge_slower_than_the_per_try_timeout_still_wins(start_backend, start_router) -> None:
+    """The hedge is not cut off by its own per-try timeout while the original still runs: both race
+    and the first answer wins. The late host's timeouts count, so balancing and ejection see it."""
+    slow = start_backend("slow", "--delay-ms", "1500")
+    medium = start_backend("medium", "--delay-ms", "300")
+    cfg = OUTLIER + RR + "[retry]\nhedge = true\nper_try_timeout = 0.2\n"
+    r = start_router([slow.url, medium.url], cfg)
+    async with httpx.AsyncClient(base_url=r.url, timeout=5) as c:
+        for _ in range(4):  # round robin: each host goes first twice
+            t0 = time.monotonic()
+            resp = await c.get("/hello")
+            assert resp.status_code == 200 and resp.text == "hello from medium"
+            assert time.monotonic() - t0 < 1.0
+    assert r.upstream(slow.url)["timeouts"] >= 2
+
+
+def test_single_upstream_failure_reaches_the_client(start_backend, start_router) -> None:
+    """With no other host to retry on, the client gets the upstream's own answer or the router's
+    502, not a 503 "no upstream", and no retry is spent."""
+    b = start_backend("a")
+    b.get("/fail?on=1&health=0")  # 503 for requests, healthy for probes
+    r = start_router([b.url], OUTLIER.replace("consecutive_failures = 3", "consecutive_failures = 100"))
+    resp = httpx.get(r.url + "/hello", timeout=5)
+    assert resp.status_code == 503 and resp.text == "failing" and resp.headers["x-backend"] == "a"
+    assert r.status()["retries"] == 0
+    dead = start_router([f"http://127.0.0.1:{free_port()}"])  # nothing listens there
+    for method in ("GET", "POST"):
+        resp = httpx.request(method, dead.url + "/hello", timeout=5)
+        assert resp.status_code == 502 and resp.json()["reason"] == "bad_gateway", resp.text

@@ -116,6 +116,19 @@ def test_rate_limit_429(start_backend, start_router) -> None:
     assert int(limited[0].headers["retry-after"]) >= 1
 
 
+def test_rate_limit_admits_a_client_below_it(start_backend, start_router) -> None:
+    """20 req/s against rate 40, burst 1: every request is admitted, because the bucket refills
+    continuously (it once refilled only at the router's 100 ms sweeps, a cap of 10 x burst per s)."""
+    b = start_backend("a")
+    r = start_router([b.url], "[limits]\nrate = 40.0\nburst = 1\n")
+    with httpx.Client(base_url=r.url) as c:
+        codes = []
+        for _ in range(20):
+            codes.append(c.get("/hello").status_code)
+            time.sleep(0.05)
+    assert codes == [200] * 20
+
+
 def test_queue_full_is_503_with_retry_after(start_backend, start_router) -> None:
     b = start_backend("slow", "--delay-ms", "700")
     cfg = "[limits]\nupstream_max_concurrency = 1\nqueue_size = 1\nqueue_timeout = 0.3\n[retry]\nattempts = 1\n"
@@ -161,3 +174,27 @@ def test_admin_add_weight_remove_and_auth(start_backend, start_router) -> None:
         assert all(c.get("/hello").text == "hello from b" for _ in range(5))
         bad = c.post("/__router/admin/weight", json={"url": b.url, "weight": -1}, headers=auth)
         assert bad.status_code == 400 and bad.json()["reason"] == "validation"
+
+
+def test_admin_reload_answers_and_ends_runtime_changes(start_backend, start_router) -> None:
+    a, b = start_backend("a"), start_backend("b")
+    r = start_router([a.url, b.url])
+    with httpx.Client(base_url=r.url, timeout=5) as c:
+        assert c.post(f"/__router/admin/drain?url={a.url}&value=false").status_code == 200
+        assert not r.upstream(a.url)["draining"]  # "false" in a query string means false
+        assert c.post("/__router/admin/drain", json={"url": a.url}).status_code == 200
+        assert r.upstream(a.url)["draining"]
+        resp = c.post("/__router/admin/reload")
+        assert resp.status_code == 200 and resp.json() == {"result": "reloaded"}
+        assert c.get("/hello").status_code == 200  # the same keep-alive connection goes on
+    assert not r.upstream(a.url)["draining"]  # the file is the source of truth again
+    assert r.status()["reloads"] == 1
+
+
+def test_admin_is_closed_to_requests_relayed_by_a_local_proxy(start_backend, start_router) -> None:
+    """A TLS terminator on loopback makes every client look local; once it is a trusted proxy,
+    the loopback exemption no longer applies."""
+    b = start_backend("a")
+    r = start_router([b.url], 'trusted_proxies = ["127.0.0.1/32"]\n')
+    resp = httpx.get(r.url + "/__router/admin/upstreams", timeout=5)
+    assert resp.status_code == 403 and "ROUTER_ADMIN_TOKEN" in resp.json()["message"]

@@ -231,3 +231,25 @@ def test_request_head_forwarded_whole_or_rebuilt(start_backend, start_router) ->
         s.sendall(cases["plain"][20:])
         (split,) = _seen_headers(_read_answers(s, 1))
         assert {k: split.get(k) for k in want} == want
+
+
+@pytest.mark.parametrize("header", ["X-User", "Host"])
+def test_hash_policy_keeps_a_key_on_one_host(start_backend, start_router, header: str) -> None:
+    """Any header can be the key, Host (which the router also reads itself) as much as X-User; a
+    request without it falls back to the cookie when one is configured."""
+    backends = [start_backend(n) for n in ("a", "b", "c")]
+    cfg = f'[balancing]\npolicy = "hash"\nhash_header = "{header}"\nhash_cookie = "sid"\n'
+    r = start_router([b.url for b in backends], cfg)
+
+    def hosts(headers: dict[str, str], cookies: dict[str, str] | None = None) -> set[str]:
+        with httpx.Client(base_url=r.url, timeout=5, cookies=cookies) as c:
+            return {c.get("/hello", headers=headers).headers["x-backend"] for _ in range(12)}
+
+    spread: set[str] = set()
+    for key in ("alice", "bob", "carol", "dave", "erin", "frank"):
+        got = hosts({header: key})
+        assert len(got) == 1, (key, got)  # sticky
+        spread |= got
+    assert len(spread) > 1  # and different keys land on different hosts
+    if header != "Host":  # every request has a Host, so this one never falls back
+        assert len(hosts({}, {"sid": "s-42"})) == 1

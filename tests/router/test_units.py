@@ -30,12 +30,12 @@ def test_p2c_prefers_less_loaded_and_faster() -> None:
     a.ewma, b.ewma = 0.001, 0.001
     a.inflight, b.inflight = 10, 0
     pol = P2CEwma()
-    assert all(pol.choose([a, b], [1.0, 1.0], None) is b for _ in range(50))
+    assert all(pol.choose([a, b], [1.0, 1.0], None, 0.0) is b for _ in range(50))
     a.inflight = b.inflight = 0
     a.ewma, b.ewma = 0.010, 0.001
-    assert all(pol.choose([a, b], [1.0, 1.0], None) is b for _ in range(50))
+    assert all(pol.choose([a, b], [1.0, 1.0], None, 0.0) is b for _ in range(50))
     # weights scale the score: a 20x weight beats a 10x latency handicap
-    assert all(pol.choose([a, b], [20.0, 1.0], None) is a for _ in range(50))
+    assert all(pol.choose([a, b], [20.0, 1.0], None, 0.0) is a for _ in range(50))
 
 
 def test_p2c_spreads_over_many_hosts() -> None:
@@ -43,7 +43,7 @@ def test_p2c_spreads_over_many_hosts() -> None:
     for h in hosts:
         h.ewma = 0.001
     pol = P2CEwma()
-    seen = Counter(pol.choose(hosts, [1.0] * 5, None).url for _ in range(2000))
+    seen = Counter(pol.choose(hosts, [1.0] * 5, None, 0.0).url for _ in range(2000))
     assert len(seen) == 5
 
 
@@ -55,15 +55,29 @@ def test_p2c_samples_every_pair_equally() -> None:
         h.ewma = 0.001 * (k + 1)
     pol = P2CEwma()
     draws = 20000
-    seen = Counter(pol.choose(hosts, [1.0] * 5, None).url for _ in range(draws))
+    seen = Counter(pol.choose(hosts, [1.0] * 5, None, 0.0).url for _ in range(draws))
     for k, h in enumerate(hosts):
         assert abs(seen[h.url] / draws - (4 - k) / 10) < 0.02, (k, seen)
+
+
+def test_p2c_tries_again_a_host_whose_latency_is_old() -> None:
+    """One slow answer must not idle a host for good: it gets no new sample while it loses every
+    comparison, so its old latency decays (time constant ``decay``) until it wins one again."""
+    fast, slow = ups(2)
+    fast.ewma, slow.ewma = 0.0001, 0.004  # a cold first answer, 40x a warm one
+    pol = P2CEwma(decay=10.0)
+    fast.ewma_stamp = slow.ewma_stamp = 0.0
+    assert all(pol.choose([fast, slow], [1.0, 1.0], None, 0.0) is fast for _ in range(50))
+    fast.ewma_stamp = 60.0  # fast is busy and measured all the time; slow last answered 60 s ago
+    assert pol.choose([fast, slow], [1.0, 1.0], None, 60.0) is slow
+    slow.observe_latency(0.0001, 60.0, 10.0)  # the new sample replaces most of the old one
+    assert slow.ewma < 0.0002
 
 
 def test_weighted_round_robin_follows_weights_smoothly() -> None:
     a, b, c = ups(3)
     pol = WeightedRoundRobin()
-    picks = [pol.choose([a, b, c], [5.0, 1.0, 1.0], None).url for _ in range(70)]
+    picks = [pol.choose([a, b, c], [5.0, 1.0, 1.0], None, 0.0).url for _ in range(70)]
     counts = Counter(picks)
     assert counts[a.url] == 50 and counts[b.url] == 10 and counts[c.url] == 10
     assert "".join("a" if p == a.url else "x" for p in picks[:7]).count("aaaaaa") == 0  # interleaved
@@ -73,13 +87,25 @@ def test_consistent_hash_is_sticky_and_moves_few_keys() -> None:
     hosts = ups(4)
     pol = ConsistentHash()
     keys = [f"user-{i}".encode() for i in range(2000)]
-    before = {k: pol.choose(hosts, [1.0] * 4, k).url for k in keys}
-    assert before == {k: pol.choose(hosts, [1.0] * 4, k).url for k in keys}
+    before = {k: pol.choose(hosts, [1.0] * 4, k, 0.0).url for k in keys}
+    assert before == {k: pol.choose(hosts, [1.0] * 4, k, 0.0).url for k in keys}
     assert len(set(before.values())) == 4
-    after = {k: pol.choose(hosts[:3], [1.0] * 3, k).url for k in keys}
+    after = {k: pol.choose(hosts[:3], [1.0] * 3, k, 0.0).url for k in keys}
     moved = sum(1 for k in keys if before[k] != after[k])
     gone = sum(1 for k in keys if before[k] == hosts[3].url)
     assert moved == gone  # only keys of the removed host move
+
+
+def test_consistent_hash_follows_a_lowered_weight() -> None:
+    hosts = ups(3)
+    pol = ConsistentHash()
+    keys = [f"user-{i}".encode() for i in range(3000)]
+    hosts[0].weight = 2.0
+    share = sum(pol.choose(hosts, [1.0] * 3, k, 0.0) is hosts[0] for k in keys) / len(keys)
+    assert 0.4 < share < 0.6  # 2 of 4 weight units
+    hosts[0].weight = 0.1
+    share = sum(pol.choose(hosts, [1.0] * 3, k, 0.0) is hosts[0] for k in keys) / len(keys)
+    assert share < 0.1  # 0.1 of 2.1: its old, heavier points are gone from the ring
 
 
 def _balancer(text: str) -> Balancer:
@@ -164,6 +190,11 @@ def test_outlier_ejection_grows_and_is_capped_by_share() -> None:
     assert not det.failure(hosts[2], 102.0)  # a third would exceed 50%
     det.success(hosts[3])
     assert hosts[3].consecutive_failures == 0
+    # long after, an ejection starts again from the base time; the all-time count goes on
+    det.failure(hosts[0], 5000.0)
+    assert det.failure(hosts[0], 5000.0)
+    assert hosts[0].ejected_until == pytest.approx(5001.0)
+    assert hosts[0].ejections == 3  # router_upstream_ejections_total is a counter: it never goes down
 
 
 def test_slow_start_factor_ramps() -> None:
@@ -194,6 +225,8 @@ def test_retry_budget() -> None:
     assert sum(b.acquire() for _ in range(30)) == 17
     b.release(20)
     assert b.retrying == 0 and b.denied == 14
+    b.active = 16  # a limit of 3.2 allows 3 retries in flight, not 4
+    assert [b.acquire() for _ in range(4)] == [True, True, True, False]
 
 
 def test_rate_limiter() -> None:
@@ -237,6 +270,8 @@ def test_config_parsing_and_errors() -> None:
         ({}, "no upstream"),
         ({"pools": [{"upstreams": ["http://h:1"]}], "trusted_proxies": ["nope"]}, "trusted_proxies"),
         ({"pools": [{"upstreams": ["http://h:1"]}], "bogus": 1}, "unknown top-level"),
+        ({"pools": [{"upstreams": ["http://h:1"]}], "retry": {"retry_on": ["503"]}}, "retry_on"),
+        ({"pools": [{"upstreams": ["http://h:1"]}], "retry": {"retry_on": [429]}}, "retry_on"),
     ]
     for data, msg in bad:
         with pytest.raises(ConfigError, match=msg):
