@@ -161,7 +161,13 @@ class Attempt(ConnHandler):
         conn = self.conn
         if conn is not None:
             if reuse and self.sent_all and self.keep_alive:
-                up.conns.release(conn)
+                if self.ex.paused_client:
+                    conn.transport.resume_reading()  # paused for this client, not for the next one
+                if conn.reset_parser:  # a HEAD answer, its read still being parsed: pooled after it
+                    conn.handler = None
+                    conn.release_later = True
+                else:
+                    up.conns.release(conn)
             else:
                 conn.close()
         if up.queue.waiters:

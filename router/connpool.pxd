@@ -11,7 +11,7 @@ cdef class ConnHandler:
 cdef class UpstreamConn:
     cdef public object pool, transport, parser, headers, tunnel, data, raw_head
     cdef public ConnHandler handler
-    cdef public bint closed, reset_parser, interim, fresh, in_msg
+    cdef public bint closed, reset_parser, interim, fresh, in_msg, release_later
     cdef public double idle_since
     cdef public long served
     @cython.locals(data=bytes, end=Py_ssize_t)

@@ -40,7 +40,7 @@ class UpstreamConn:
     An asyncio protocol by duck typing, like ``Downstream``."""
 
     __slots__ = (
-        "pool", "transport", "handler", "parser", "headers", "closed", "idle_since", "tunnel",
+        "pool", "transport", "handler", "parser", "headers", "closed", "idle_since", "tunnel", "release_later",
         "reset_parser", "interim", "served", "data", "fresh", "in_msg", "raw_head",
     )
 
@@ -52,7 +52,8 @@ class UpstreamConn:
         self.headers: list[tuple[bytes, bytes]] = []
         self.closed = False
         self.idle_since = 0.0
-        self.tunnel: asyncio.Transport | None = None
+        self.tunnel: Any = None  # the client's Downstream, once a 101 made this a tunnel
+        self.release_later = False  # pooled at the end of this read (a HEAD answer is still parsed)
         self.reset_parser = False
         self.interim = False
         self.served = 0
@@ -71,7 +72,8 @@ class UpstreamConn:
 
     def data_received(self, data: bytes) -> None:
         if self.tunnel is not None:
-            self.tunnel.write(data)
+            self.tunnel.transport.write(data)
+            self.tunnel.last_active = monotonic()  # traffic either way keeps a tunnel from idling out
             return
         handler = self.handler
         if handler is None:  # bytes on an idle connection: protocol violation, never reuse it
@@ -82,7 +84,11 @@ class UpstreamConn:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
-            self.handler.on_up_upgrade(data[exc.args[0]:])
+            h = self.handler
+            if h is None:  # the try ended on the 101's head (e.g. a 101 nobody asked for)
+                self.close()
+                return
+            h.on_up_upgrade(data[exc.args[0]:])
         except httptools.HttpParserError:
             h = self.handler
             self.close()
@@ -94,6 +100,10 @@ class UpstreamConn:
             self.reset_parser = False
             self.in_msg = False
             self.parser = httptools.HttpResponseParser(self)
+            if self.release_later:
+                self.release_later = False
+                self.pool.release(self)
+                return
         h = self.handler
         if h is not None:
             h.on_up_flush()
@@ -106,17 +116,21 @@ class UpstreamConn:
         h = self.handler
         self.handler = None
         if self.tunnel is not None:
-            self.tunnel.close()
+            self.tunnel.transport.close()
             self.tunnel = None
         if h is not None:
-            h.on_up_error("reset")
+            h.on_up_error("reset" if exc is not None else "eof")  # "eof" may end a close-delimited body
 
     def pause_writing(self) -> None:
-        if self.handler is not None:
+        if self.tunnel is not None:  # the upstream is slower than the client: stop reading the client
+            self.tunnel.transport.pause_reading()
+        elif self.handler is not None:
             self.handler.on_up_pause(True)
 
     def resume_writing(self) -> None:
-        if self.handler is not None:
+        if self.tunnel is not None:
+            self.tunnel.transport.resume_reading()
+        elif self.handler is not None:
             self.handler.on_up_pause(False)
 
     # httptools callbacks -----------------------------------------------------------------

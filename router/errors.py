@@ -7,7 +7,7 @@ import json
 REASONS = {
     400: ("validation", "Bad Request"),
     401: ("unauthorized", "Unauthorized"),
-    403: ("forbidden", "Forbidden"),
+    403: ("access_denied", "Forbidden"),  # the API's reason for 403 (shared/http/errors.py)
     404: ("not_found", "Not Found"),
     405: ("method_not_allowed", "Method Not Allowed"),
     408: ("timeout", "Request Timeout"),
@@ -17,6 +17,7 @@ REASONS = {
     500: ("internal", "Internal Server Error"),
     502: ("bad_gateway", "Bad Gateway"),
     503: ("unavailable", "Service Unavailable"),
+    501: ("not_implemented", "Not Implemented"),
     504: ("gateway_timeout", "Gateway Timeout"),
 }
 

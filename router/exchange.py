@@ -40,7 +40,7 @@ class Exchange(ResponseWriter):
         self.retries = 0
         self.winner: Attempt | None = None
         self.finished = False
-        self.paused_client = False
+        self.paused_client = down.write_paused
         self.upstream = ""
         self.continued = False
         # ResponseWriter.init_response(), inlined: this runs once per request
@@ -127,13 +127,15 @@ class Exchange(ResponseWriter):
             a.finish(False)
             return
         if a is self.winner:
-            if self.mode == EOF and kind == "reset":
-                self.on_complete(a)  # close-delimited body: EOF is the end of the message
+            if self.mode == EOF and kind == "eof":
+                self.on_complete(a)  # close-delimited body: a clean EOF is the end of the message
             else:
                 a.finish(False)
                 self.abort_client()
             return
         up = a.up
+        if kind == "eof":  # closed before its answer: as a reset (a keep-alive race, or a crash)
+            kind = "reset"
         if kind == "connect":
             up.connect_errors += 1
         elif kind == "timeout":
@@ -222,6 +224,12 @@ class Exchange(ResponseWriter):
                 return  # else a hedged try still races, and answers instead
         elif up.consecutive_failures:
             router.outlier.success(up)
+        if status == 101 and not self.req.upgrade:  # a switch nobody asked for: no tunnel
+            a.finish(False)
+            self.attempts.remove(a)
+            if not self.attempts:
+                self.local_error(502, "Upstream switched protocols unasked")
+            return
         self.winner = a
         if a.timer is not None:
             a.timer.cancel()
@@ -261,13 +269,13 @@ class Exchange(ResponseWriter):
         """101 Switching Protocols: from here on both sockets are spliced as a raw tunnel."""
         down = self.down
         conn = a.conn
-        if a is not self.winner or self.status != 101 or conn is None or down.closed:
+        if a is not self.winner or self.status != 101 or conn is None or down.closed or not self.req.upgrade:
             a.finish(False)
             self.abort_client()
             return
         self.flush_head()
         conn.handler = None
-        conn.tunnel = down.transport
+        conn.tunnel = down
         down.tunnel = conn.transport
         if rest:
             down.transport.write(rest)
@@ -284,13 +292,15 @@ class Exchange(ResponseWriter):
 
     # client side ----------------------------------------------------------------------------
     def client_paused(self, paused: bool) -> None:
+        """The client cannot take more: stop reading the upstream (every try: one bound while the
+        client was paused must be resumed too, or it would stall, and go back to the pool paused)."""
         self.paused_client = paused
-        w = self.winner
-        if w is not None and w.transport is not None and not w.done:
-            if paused:
-                w.transport.pause_reading()
-            else:
-                w.transport.resume_reading()
+        for a in self.attempts:
+            if a.transport is not None and not a.done:
+                if paused:
+                    a.transport.pause_reading()
+                else:
+                    a.transport.resume_reading()
 
     def client_gone(self) -> None:
         self.abandon(499)

@@ -72,12 +72,16 @@ class ResponseWriter:
         req = self.req
         parts = [status_line(status)]
         mode = EOF
+        codings: list[bytes] = []  # transfer codings other than chunked, kept when re-chunking
         dropped = _hop_by_hop(headers)
         for name, value in headers:
             ln = name.lower()
             if ln in dropped:
                 if ln == b"transfer-encoding":
-                    mode = CHUNKED
+                    listed = [c.strip() for c in value.split(b",") if c.strip()]
+                    if listed and listed[-1].lower() == b"chunked":
+                        mode = CHUNKED  # else the body runs to EOF (RFC 9112 6.3)
+                    codings += [c for c in listed if c.lower() != b"chunked"]
                 elif status == 101 and ln in _UPGRADE_KEEP:
                     parts += (name, b": ", value, b"\r\n")
                 continue
@@ -89,7 +93,7 @@ class ResponseWriter:
             mode = NOBODY
         elif mode != LENGTH:
             if req.http11:
-                parts.append(b"Transfer-Encoding: chunked\r\n")
+                parts.append(b"Transfer-Encoding: " + b", ".join((*codings, b"chunked")) + b"\r\n")
                 self.chunk_out = True
             else:
                 keep = False

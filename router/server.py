@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 PENDING_PAUSE = 256 * 1024
 # Headers the parser looks at; everything else is copied through untouched.
 WATCHED = HOP_BY_HOP | FORWARDING | {b"content-length", b"host", b"idempotency-key"}
+# Connection values that name no other field, so nothing more is dropped (RFC 9110 7.6.1)
+_PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
 
 
 class _Abort(Exception):
@@ -107,6 +109,7 @@ class Downstream:
         "url", "hparts", "hbytes", "xff", "xfp", "xfh", "rid", "te", "cl", "conn_hdr", "upgrade_hdr", "idem",
         "host", "cookie", "hash_hdr", "error", "last_active", "header_started", "paused", "tunnel",
         "upgrade_buf", "exchange", "closed", "write_paused", "data", "fresh", "in_msg", "dropped",
+        "unparsed", "broken", "eof", "hosts",
     )
 
     def __init__(self, router: Router) -> None:
@@ -129,6 +132,12 @@ class Downstream:
         self.fresh = False  # no message has begun yet in ``data``, and none was in progress before it
         self.in_msg = False
         self.dropped = False  # the message being parsed had a header that is not forwarded as is
+        # bytes fed since the parser last delivered something (a header, a body chunk, a message end):
+        # llhttp holds an unfinished header or trailer line, copying it on every read, until it ends
+        self.unparsed = 0
+        self.broken = False  # a later message was malformed: serve what came before it, then close
+        self.eof = False  # the client half-closed while a request was in flight
+        self.hosts = 0  # Host fields in the message being parsed
 
     # asyncio callbacks -------------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
@@ -145,8 +154,13 @@ class Downstream:
         if self.router.shutting_down:
             transport.close()
 
-    def eof_received(self) -> None:
-        return None  # the client half-closed: let the transport close, as asyncio.Protocol does
+    def eof_received(self) -> bool:
+        """The client half-closed. With a request in flight, its response is still sent (a client
+        may shut down its sending side once the request is out), and the connection closed after."""
+        if self.current is None:
+            return False
+        self.eof = True
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -160,12 +174,16 @@ class Downstream:
 
     def pause_writing(self) -> None:
         self.write_paused = True
-        if self.exchange is not None:
+        if self.tunnel is not None:  # the client is slower than the upstream: stop reading it
+            self.tunnel.pause_reading()
+        elif self.exchange is not None:
             self.exchange.client_paused(True)
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        if self.exchange is not None:
+        if self.tunnel is not None:
+            self.tunnel.resume_reading()
+        elif self.exchange is not None:
             self.exchange.client_paused(False)
 
     def data_received(self, data: bytes) -> None:
@@ -173,11 +191,16 @@ class Downstream:
         if self.tunnel is not None:
             self.tunnel.write(data)
             return
-        if self.upgrade_buf is not None:
+        if self.upgrade_buf is not None:  # until the upstream answers the upgrade
             self.upgrade_buf.append(data)
+            if len(self.upgrade_buf) > 16:
+                self.transport.pause_reading()
+            return
+        if self.broken:
             return
         self.data = data
         self.fresh = not self.in_msg
+        self.unparsed += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade as exc:
@@ -186,6 +209,9 @@ class Downstream:
         except httptools.HttpParserError as exc:
             self.protocol_error(exc)
         self.data = b""
+        if self.unparsed > self.router.max_header_bytes and not self.closed:
+            self.error = 431
+            self.protocol_error(None)
 
     # httptools callbacks -----------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -195,6 +221,7 @@ class Downstream:
         self.xff = self.xfp = self.xfh = self.rid = self.te = self.conn_hdr = self.upgrade_hdr = None
         self.host = self.cookie = self.hash_hdr = None
         self.cl = -1
+        self.hosts = 0
         self.idem = False
         self.dropped = False
         self.in_msg = True
@@ -220,6 +247,7 @@ class Downstream:
                 self.cl = int(value)  # llhttp has validated it already
                 self.hparts += (name, b": ", value, b"\r\n")
             elif ln == b"host":
+                self.hosts += 1
                 self.host = value
                 self.hparts += (name, b": ", value, b"\r\n")
             elif ln == b"idempotency-key":
@@ -230,7 +258,7 @@ class Downstream:
             else:  # not forwarded as received: dropped, or replaced by the router's own
                 self.dropped = True
                 if ln == b"transfer-encoding":
-                    self.te = value
+                    self.te = value if self.te is None else self.te + b", " + value
                 elif ln == b"x-forwarded-for":
                     self.xff = value if self.xff is None else self.xff + b", " + value
                 elif ln == b"x-forwarded-proto":
@@ -240,15 +268,17 @@ class Downstream:
                 elif ln == b"x-request-id":
                     self.rid = value
                 elif ln == b"connection":
-                    self.conn_hdr = value
+                    self.conn_hdr = value if self.conn_hdr is None else self.conn_hdr + b"," + value
                 elif ln == b"upgrade":
                     self.upgrade_hdr = value
+            self.unparsed = 0
             return
         if ln == self.router.hash_header:
             self.hash_hdr = value
         elif ln == b"cookie" and self.router.hash_cookie:
             self.cookie = value
         self.hparts += (name, b": ", value, b"\r\n")
+        self.unparsed = 0
 
     def on_headers_complete(self) -> None:
         router = self.router
@@ -260,7 +290,15 @@ class Downstream:
         req.keep_alive = keep_alive = parser.should_keep_alive()
         # Without a Connection field llhttp keeps exactly the HTTP/1.1 requests alive, so that tells
         # the version too; get_http_version() formats a string, 3% of a request's instructions.
-        req.http11 = keep_alive if self.conn_hdr is None else parser.get_http_version() == "1.1"
+        req.http11 = http11 = keep_alive if self.conn_hdr is None else parser.get_http_version() == "1.1"
+        self.unparsed = 0
+        if self.hosts > 1 or http11 and not self.hosts or method == b"CONNECT":
+            # RFC 9112 3.2: exactly one Host in HTTP/1.1; CONNECT would open a tunnel to anywhere
+            self.error = 501 if method == b"CONNECT" else 400
+            raise _Abort
+        if self.te is not None and not http11:
+            # RFC 9112 6.1: HTTP/1.0 framing with Transfer-Encoding is faulty; close after this one
+            req.keep_alive = False
         req.upgrade = parser.should_upgrade()
         req.upgrade_hdr = self.upgrade_hdr
         req.host = self.host
@@ -277,7 +315,7 @@ class Downstream:
             req.hash_key = self.hash_hdr
         elif router.hash_cookie and self.cookie:
             req.hash_key = _cookie(self.cookie, router.hash_cookie)
-        if self.conn_hdr is not None and b"," in self.conn_hdr:
+        if self.conn_hdr is not None and self.conn_hdr.lower() not in _PLAIN_CONNECTION:
             self._drop_connection_listed()
         xff = self.peer_b if not (trusted and self.xff) else self.xff + b", " + self.peer_b
         xfh = self.xfh if (trusted and self.xfh) else self.host
@@ -286,10 +324,14 @@ class Downstream:
                 if trusted and self.xfp else b"\r\nX-Forwarded-Proto: http\r\n"]
         if xfh is not None:
             tail += (b"X-Forwarded-Host: ", xfh, b"\r\n")
+        if self.host is None:  # HTTP/1.0 without Host, sent on as 1.1: the address the client reached
+            tail += (b"Host: ", _local_authority(self.transport), b"\r\n")
         if req.upgrade and self.upgrade_hdr is not None:
             tail += (b"Connection: upgrade\r\nUpgrade: ", self.upgrade_hdr, b"\r\n")
-        elif req.chunked:
-            tail.append(b"Transfer-Encoding: chunked\r\n")
+        elif req.chunked:  # llhttp made sure chunked is the last coding; others (gzip, ...) go on too
+            te = self.te
+            tail.append(b"Transfer-Encoding: chunked\r\n" if te.lower() == b"chunked"
+                        else b"Transfer-Encoding: " + te + b"\r\n")
         tail += (b"X-Request-Id: ", rid, b"\r\n\r\n")  # and the blank line that ends the head
         raw = self._raw_head(method) if self.fresh and req.http11 and not self.dropped else None
         self.fresh = False
@@ -333,6 +375,7 @@ class Downstream:
                        for b in parts[i:i + 4]]
 
     def on_body(self, chunk: bytes) -> None:
+        self.unparsed = 0
         req = self.parsing
         if req.body_bytes + len(chunk) > self.router.max_body_bytes:
             self.error = 413
@@ -341,6 +384,7 @@ class Downstream:
 
     def on_message_complete(self) -> None:
         self.in_msg = False
+        self.unparsed = 0
         req = self.parsing
         if req is None:
             return
@@ -374,9 +418,13 @@ class Downstream:
         self.last_active = self.router.now
         if self.closed:
             return
-        if not keep_alive or req is None or not req.body_done or self.router.shutting_down:
+        if (not keep_alive or req is None or not req.body_done or self.router.shutting_down
+                or self.upgrade_buf is not None  # an upgrade the upstream refused: the parser stopped there
+                or (self.eof or self.broken) and not self.pipeline):
             self.transport.close()
             return
+        if self.header_started:  # a pipelined head still arriving: its read time starts now
+            self.header_started = self.router.now
         if self.pipeline:
             self.set_pause(P_PIPELINE, len(self.pipeline) > 17)
             self.start(self.pipeline.popleft())
@@ -385,7 +433,8 @@ class Downstream:
                       close: bool = False, log: bool = True) -> None:
         req = self.current
         keep = not close and req is not None and req.keep_alive and req.body_done
-        self.write(error_response(status, message, request_id, retry_after=retry_after, close=not keep))
+        data = error_response(status, message, request_id, retry_after=retry_after, close=not keep)
+        self.write(_head_only(data) if req is not None and req.method == b"HEAD" else data)
         if log and req is not None:
             self.router.log_local(req, status)
         self.finish(keep)
@@ -393,20 +442,30 @@ class Downstream:
     def respond(self, data: bytes, status: int, keep: bool) -> None:
         """Write a complete locally generated response (status pages, admin)."""
         req = self.current
-        self.write(data)
+        self.write(_head_only(data) if req is not None and req.method == b"HEAD" else data)
         if req is not None:
             self.router.log_local(req, status)
         self.finish(keep and req is not None and req.keep_alive)
 
-    def protocol_error(self, exc: Exception) -> None:
+    def protocol_error(self, exc: Exception | None) -> None:
         status = self.error or 400
         messages = {
             400: "Malformed HTTP request",
             413: "Request body exceeds the router's limit",
             431: "Request headers exceed the router's limit",
+            501: "CONNECT is not supported: this is a reverse proxy",
         }
         req = self.parsing
-        rid = req.request_id if req is not None and self.error == 413 else new_request_id()
+        current = self.current
+        if current is not None and current.body_done and not self.closed:
+            # A later message is malformed; the one being answered was whole. Answer it and the ones
+            # queued before the bad one (which is dropped), then close.
+            if req is not current and req in self.pipeline:
+                self.pipeline.remove(req)
+            self.broken = True
+            return
+        # the request whose body was bad, or a new id for a head that never became a request
+        rid = req.request_id if req is not None and not req.body_done else new_request_id()
         started = False
         if self.exchange is not None:
             started = self.exchange.abandon(status)
@@ -423,7 +482,7 @@ class Downstream:
         """Timeouts, checked a few times a second by the router instead of a timer per request."""
         if self.closed or self.tunnel is not None and now - self.last_active < t.idle:
             return
-        if self.header_started and now - self.header_started > t.header_read:
+        if self.header_started and now - self.header_started > t.header_read and self.current is None:
             self.error = 408
             self.router.stats.observe(408, 0.0)
             self.transport.write(error_response(408, "Request headers not received in time",
@@ -435,6 +494,19 @@ class Downstream:
                 self.transport.close()
         elif now - self.last_active > t.idle:
             self.transport.abort()
+
+
+def _local_authority(transport: Any) -> bytes:
+    sock = transport.get_extra_info("sockname")
+    if not sock:
+        return b"localhost"
+    host = f"[{sock[0]}]" if ":" in sock[0] else sock[0]
+    return f"{host}:{sock[1]}".encode()
+
+
+def _head_only(response: bytes) -> bytes:
+    """A HEAD request's answer: the head (Content-Length and all) without the body (RFC 9110 9.3.2)."""
+    return response[:response.index(b"\r\n\r\n") + 4]
 
 
 def _cookie(header: bytes, name: bytes) -> bytes | None:

@@ -2,9 +2,9 @@
 
 python tests/router/backend.py --port P --name N
 
-Endpoints: /health, /hello, /bytes?n=, /upload (POST, counts bytes), /count (POST; ?die=1 exits after
+Endpoints: /health, /hello, /bytes?n=[&whole=1], /upload (POST, counts bytes), /count (POST; ?die=1 exits after
 reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1[&health=0], /headers, /slow?ms=,
-/ws (minimal upgrade echo), /stray (answers twice), /badhead?kind=lf|cr|fold (a malformed head).
+/ws (minimal upgrade echo), /switch (101 unasked), /stray (answers twice), /badhead?kind=lf|cr|fold (a malformed head).
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 writer.write(b"HTTP/1.1 102 Processing\r\n\r\n")
                 await writer.drain()
                 out = response(200, b"hinted")
+            elif path == "/switch":  # 101 without being asked to upgrade
+                out = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"
             elif path == "/stray":  # a second response nobody asked for, in the same segment
                 out = response(200, b"asked") + response(200, b"stray")
             elif path == "/badhead":  # line ends llhttp refuses: a bare LF or CR, obsolete folding
@@ -118,6 +120,9 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 total = int(q.get("n", "10"))
                 writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nX-Backend: {STATE['name']}\r\n"
                              "Content-Type: application/octet-stream\r\n\r\n".encode())
+                if q.get("whole"):  # the body in one write
+                    writer.write(b"x" * total)
+                    total = 0
                 while total:
                     part = CHUNK[: min(total, len(CHUNK))]
                     writer.write(part)

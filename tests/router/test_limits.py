@@ -39,6 +39,26 @@ def raw(port: int, data: bytes, timeout: float = 5.0) -> bytes:
         return out
 
 
+def talk(port: int, data: bytes, wait: float = 2.0, half_close: bool = False) -> tuple[bytes, bool]:
+    """Send ``data``; return what came back and whether the router closed the connection (else
+    it stayed open for ``wait`` seconds of silence)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(data)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                return out, False
+            except ConnectionResetError:
+                return out, True
+            if not chunk:
+                return out, True
+            out += chunk
+
+
 def envelope(resp: bytes) -> tuple[int, dict]:
     head, _, body = resp.partition(b"\r\n\r\n")
     status = int(head.split()[1])
@@ -198,3 +218,61 @@ def test_admin_is_closed_to_requests_relayed_by_a_local_proxy(start_backend, sta
     r = start_router([b.url], 'trusted_proxies = ["127.0.0.1/32"]\n')
     resp = httpx.get(r.url + "/__router/admin/upstreams", timeout=5)
     assert resp.status_code == 403 and "ROUTER_ADMIN_TOKEN" in resp.json()["message"]
+
+
+def test_unfinished_header_line_is_431_without_buffering(start_backend, start_router) -> None:
+    """llhttp holds a header line until it ends; one that never ends is cut off at the header limit
+    instead of growing (and being copied on every read) until the header timeout."""
+    b = start_backend("a")
+    r = start_router([b.url], LIMITS)
+    with socket.create_connection(("127.0.0.1", r.port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: ")
+        with contextlib.suppress(OSError):  # the router closes the connection as soon as it answers
+            for _ in range(64):
+                s.sendall(b"a" * 65536)
+        answer = s.recv(65536)
+    status, body = envelope(answer)
+    assert status == 431 and body["reason"] == "headers_too_large"
+    assert httpx.get(r.url + "/hello").status_code == 200
+
+
+def test_request_framing_rules(start_backend, start_router) -> None:
+    b = start_backend("a")
+    r = start_router([b.url], LIMITS)
+    # Host: exactly one in HTTP/1.1 (RFC 9112 3.2)
+    for head in (b"GET /hello HTTP/1.1\r\n\r\n", b"GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"):
+        assert envelope(talk(r.port, head)[0])[0] == 400
+    # HTTP/1.0 without Host goes upstream as 1.1 with one: the address the client reached
+    out, closed = talk(r.port, b"GET /headers HTTP/1.0\r\n\r\n")
+    assert closed and json.loads(out.partition(b"\r\n\r\n")[2])["host"] == f"127.0.0.1:{r.port}"
+    # HTTP/1.0 with Transfer-Encoding: faulty framing, so the connection closes after it (RFC 9112 6.1)
+    out, closed = talk(r.port, b"POST /upload HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"3\r\nabc\r\n0\r\n\r\nGET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    assert closed and out.count(b"HTTP/1.1 ") == 1 and b'{"bytes": 3}' in out
+    # CONNECT would make a reverse proxy an open tunnel
+    assert envelope(talk(r.port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")[0])[0] == 501
+    # a bad body answers with the id of the request it belongs to
+    bad = (b"POST /upload HTTP/1.1\r\nHost: x\r\nX-Request-Id: mine-1\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3\r\nabc\r\nzz\r\n")
+    status, body = envelope(talk(r.port, bad)[0])
+    assert status == 400 and body["request_id"] == "mine-1"
+
+
+def test_connection_ends_cleanly_around_a_request(start_backend, start_router) -> None:
+    b = start_backend("a")
+    r = start_router([b.url], LIMITS)
+    hello = b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+    # the client shuts down its sending side once the request is out: the answer still comes
+    out, closed = talk(r.port, hello, half_close=True)
+    assert out.endswith(b"hello from a") and closed
+    # a malformed message after a good one: the good one is answered, then the connection closed
+    out, closed = talk(r.port, hello + b"GARBAGE\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200") and out.endswith(b"hello from a") and closed
+    # an upgrade the upstream does not take: the parser stopped at it, so the connection closes
+    # after the answer instead of hanging (the pipelined GET is never read)
+    up = b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+    out, closed = talk(r.port, up + hello)
+    assert out.count(b"HTTP/1.1 200") == 1 and closed
+    # a 101 nobody asked for is the upstream's error, not a tunnel
+    assert envelope(talk(r.port, b"GET /switch HTTP/1.1\r\nHost: x\r\n\r\n")[0])[0] == 502
+    assert r.alive()

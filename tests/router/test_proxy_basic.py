@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -9,6 +10,8 @@ import time
 
 import httpx
 import pytest
+
+from .conftest import free_port
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -66,7 +69,6 @@ def test_router_endpoints_and_envelope(start_backend, start_router) -> None:
 
 
 def test_no_upstream_available_is_503(start_router) -> None:
-    from .conftest import free_port
 
     r = start_router([f"http://127.0.0.1:{free_port()}"])
     resp = httpx.get(r.url + "/hello", timeout=10)
@@ -253,3 +255,67 @@ def test_hash_policy_keeps_a_key_on_one_host(start_backend, start_router, header
     assert len(spread) > 1  # and different keys land on different hosts
     if header != "Host":  # every request has a Host, so this one never falls back
         assert len(hosts({}, {"sid": "s-42"})) == 1
+
+
+def _exchange(port: int, data: bytes, wait: float = 2.0) -> bytes:
+    """Everything that comes back before the router closes or goes quiet for ``wait`` seconds."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(data)
+        out = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while chunk := s.recv(65536):
+                out += chunk
+        return out
+
+
+def test_head_answers_and_router_errors_keep_connections_in_step(start_backend, start_router) -> None:
+    b = start_backend("a")
+    r = start_router([b.url])
+    # a HEAD whose answer ends with its head (Content-Length: 0): the connection it came on is
+    # reused by the next request only once that answer is fully parsed
+    t0 = time.monotonic()
+    out = _exchange(r.port, b"HEAD /bytes?n=0 HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n", 1.0)
+    assert out.count(b"HTTP/1.1 200") == 2 and out.endswith(b"hello from a"), out
+    assert time.monotonic() - t0 < 1.9  # the GET was not left to time out
+    # the router's own answer to a HEAD has no body, so the next response is read in step
+    dead = start_router([f"http://127.0.0.1:{free_port()}"])
+    out = _exchange(dead.port, b"HEAD /x HTTP/1.1\r\nHost: x\r\n\r\nHEAD /__router/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    first, _, rest = out.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 502") and b"content-length: " in first.lower()
+    assert rest.startswith(b"HTTP/1.1 200") and rest.endswith(b"\r\n\r\n"), out
+
+
+def test_connection_listed_and_coded_request_headers(start_backend, start_router) -> None:
+    b = start_backend("a")
+    r = start_router([b.url])
+    with httpx.Client(base_url=r.url, timeout=5) as c:
+        # one token, and two Connection lines: each names a hop-by-hop field (RFC 9110 7.6.1)
+        h = c.get("/headers", headers={"Connection": "X-Secret", "X-Secret": "s"}).json()
+        assert "x-secret" not in h
+    out = _exchange(r.port, b"GET /headers HTTP/1.1\r\nHost: x\r\nConnection: X-A\r\nConnection: keep-alive\r\n"
+                            b"X-A: 1\r\nX-B: 2\r\n\r\n", 1.0)
+    seen = json.loads(out.partition(b"\r\n\r\n")[2])
+    assert "x-a" not in seen and seen["x-b"] == "2"
+    # transfer codings before chunked are passed on, not dropped
+    out = _exchange(r.port, b"POST /headers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                            b"3\r\nabc\r\n0\r\n\r\n", 1.0)
+    assert json.loads(out.partition(b"\r\n\r\n")[2])["transfer-encoding"] == "gzip, chunked"
+
+
+def test_slow_client_does_not_leave_a_paused_connection_in_the_pool(start_backend, start_router) -> None:
+    """A response that filled a slow client's buffers paused the upstream connection; pooled still
+    paused, it stalled the next request on it until a 504."""
+    b = start_backend("a")
+    r = start_router([b.url], "[timeouts]\nrequest = 4.0\n")
+    sizes = [3_000_000] + [150_000] * 20
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", r.port))
+        s.sendall(b"".join(b"GET /bytes?n=%d&whole=1 HTTP/1.1\r\nHost: x\r\n\r\n" % n for n in sizes))
+        time.sleep(0.5)  # the client reads nothing for a while: the router pauses the upstream
+        s.settimeout(3.5)
+        got = 0
+        with contextlib.suppress(TimeoutError):
+            while got < sum(sizes) and (chunk := s.recv(65536)):
+                got += len(chunk)
+    assert got >= sum(sizes), f"a response stalled after {got} of {sum(sizes)} bytes"
