@@ -272,6 +272,7 @@ def test_config_parsing_and_errors() -> None:
         ({"pools": [{"upstreams": ["http://h:1"]}], "bogus": 1}, "unknown top-level"),
         ({"pools": [{"upstreams": ["http://h:1"]}], "retry": {"retry_on": ["503"]}}, "retry_on"),
         ({"pools": [{"upstreams": ["http://h:1"]}], "retry": {"retry_on": [429]}}, "retry_on"),
+        ({"pools": [{"upstreams": ["http://h:1"]}], "slow_start": {"min_factor": 0}}, "min_factor"),
     ]
     for data, msg in bad:
         with pytest.raises(ConfigError, match=msg):
