@@ -115,12 +115,12 @@ def run_master(cfg: Config, path: str | None, cli: dict[str, Any]) -> int:
                     stopping = True
                     signum = signal.SIGTERM
                 elif signum == signal.SIGHUP:
-                    # A worker respawned later starts from the reloaded file, and replays only the
+                    # A worker respawned later starts from the reloaded file and replays only the
                     # runtime changes made since: a reload ends them (the file is the source of truth).
-                    with contextlib.suppress(Exception):  # a bad file: the workers log why and keep theirs
+                    # With a bad file nothing changes here; the workers log why and keep theirs.
+                    with contextlib.suppress(Exception):
                         cfg = load_config(path, **cli)
-                    with contextlib.suppress(OSError), open(ops_path, "w"):
-                        pass
+                        open(ops_path, "w").close()
                 for pid in list(children):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signum)

@@ -15,7 +15,7 @@ cdef class Router:
     cdef public Stats stats
     cdef public long ops_offset, reloads, max_header_bytes, max_body_bytes, max_replay, max_conc
     cdef public double now, started, per_try_timeout, ewma_decay, log_sample, spin_min
-    cdef public bint shutting_down, spinning, try_timer, try_sweep
+    cdef public bint shutting_down, spinning, try_timer, try_sweep, hash_watched
     cpdef dispatch(self, down, req)
     @cython.locals(st=Stats, dur=double, now=double, sample=double)
     cpdef log_exchange(self, ex, int status, double start)

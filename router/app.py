@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .accesslog import AccessLog
 from .config import Config, UpstreamCfg, load_config
 from .connpool import ConnPool
-from .headers import TrustedProxies
+from .headers import WATCHED, TrustedProxies
 from .health import HealthChecker
 from .limits import RateLimiter, WaitQueue
 from .outlier import OutlierDetector
@@ -91,6 +91,7 @@ class Router:
         self.ewma_decay = cfg.balancing.ewma_decay
         self.hash_header = cfg.balancing.hash_header.lower().encode() if cfg.balancing.policy == "hash" else b""
         self.hash_cookie = cfg.balancing.hash_cookie.encode() if cfg.balancing.policy == "hash" else b""
+        self.hash_watched = self.hash_header in WATCHED  # read where the parser handles such headers
         if self.ratelimiter is None or self.ratelimiter.rate != lim.rate:
             self.ratelimiter = RateLimiter(lim.rate, lim.burst)
         self.ratelimiter.burst = max(lim.burst, 1.0)
@@ -213,6 +214,8 @@ class Router:
         if not self.ops_path:
             return
         try:
+            if os.path.getsize(self.ops_path) < self.ops_offset:
+                self.ops_offset = 0  # emptied by the master at a reload this worker failed
             with open(self.ops_path) as fh:
                 fh.seek(self.ops_offset)
                 data = fh.read()

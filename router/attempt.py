@@ -79,8 +79,6 @@ class Attempt(ConnHandler):
             t.write(req.head)
             if req.body_done:
                 self.body_end()
-            if self.ex.paused_client:
-                t.pause_reading()
             return
         chunks = req.attach(self)
         if chunks is None:
@@ -98,8 +96,6 @@ class Attempt(ConnHandler):
                 self.body(c)
         if req.body_done:
             self.body_end()
-        if self.ex.paused_client and t is not None:
-            t.pause_reading()
 
     # request body, called by Request.feed -------------------------------------------------
     def body(self, chunk: bytes) -> None:

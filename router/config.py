@@ -215,6 +215,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("[retry] retry_on must list 5xx status codes (integers 500-599)")
     if not 0 <= cfg.outlier.max_ejection_percent <= 100 or not 0 <= cfg.outlier.panic_threshold <= 100:
         raise ConfigError("[outlier] percentages must be within 0..100")
+    if cfg.balancing.ewma_decay <= 0:
+        raise ConfigError("[balancing] ewma_decay must be > 0 (seconds)")
     if not 0 < cfg.slow_start.min_factor <= 1:  # a zero share would be a zero weight (P2C divides by it)
         raise ConfigError("[slow_start] min_factor must be within (0, 1]")
     if not 0 <= cfg.log.sample <= 1:

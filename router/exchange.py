@@ -161,24 +161,29 @@ class Exchange(ResponseWriter):
         if a.done or self.winner is not None or self.finished:
             return
         router = self.router
-        if router.cfg.retry.hedge and self.req.method == b"GET" and self.req.replayable():
-            nxt = None
-            if self.tries < router.cfg.retry.attempts:
-                nxt = router.balancer.select(self.req.hash_key, self.tried, router.max_conc)
-            hedge = nxt is not None and nxt.inflight < router.max_conc and router.budget.acquire()
-            if hedge or len(self.attempts) > 1:  # else it fails as a timeout, below
-                a.timer = None
-                up = a.up
-                now = monotonic()
-                up.timeouts += 1  # what outlier detection and P2C see of a host too slow to wait for
-                up.observe_latency(now - (a.connected or a.started), now, router.ewma_decay)
-                router.outlier.failure(up, now)
-                if hedge:
-                    self.retries += 1
-                    router.stats.hedges += 1
-                    self.launch(nxt)
-                return  # a try without a successor races on, up to the request's deadline
+        if (router.cfg.retry.hedge and self.req.method == b"GET" and self.req.replayable()
+                and (self.hedge() or len(self.attempts) > 1)):  # else it fails as a timeout, below
+            a.timer = None
+            up = a.up
+            now = monotonic()
+            up.timeouts += 1  # what outlier detection and P2C see of a host too slow to wait for
+            up.observe_latency(now - (a.connected or a.started), now, router.ewma_decay)
+            router.outlier.failure(up, now)
+            return  # a try without a successor races on, up to the request's deadline
         self.on_error(a, "timeout")
+
+    def hedge(self) -> bool:
+        """Start one more try, racing the others, if attempts, a host with room and the budget allow."""
+        router = self.router
+        if self.tries >= router.cfg.retry.attempts:
+            return False
+        up = router.balancer.select(self.req.hash_key, self.tried, router.max_conc)
+        if up is None or up.inflight >= router.max_conc or not router.budget.acquire():
+            return False
+        self.retries += 1
+        router.stats.hedges += 1
+        self.launch(up)
+        return True
 
     def sweep_tries(self, now: float, per_try: float) -> None:
         """Per-try timeout without hedging, checked by the router's sweeper."""
@@ -221,7 +226,9 @@ class Exchange(ResponseWriter):
                 self.attempts.remove(a)
                 if not self.attempts:
                     self.schedule_retry(up)
-                return  # else a hedged try still races, and answers instead
+                else:  # the others race on, and one more joins them if it may: none may time out again
+                    self.hedge()
+                return
         elif up.consecutive_failures:
             router.outlier.success(up)
         if status == 101 and not self.req.upgrade:  # a switch nobody asked for: no tunnel
@@ -231,6 +238,8 @@ class Exchange(ResponseWriter):
                 self.local_error(502, "Upstream switched protocols unasked")
             return
         self.winner = a
+        if self.paused_client:  # the client was already slow: read no more of this body for now
+            a.transport.pause_reading()
         if a.timer is not None:
             a.timer.cancel()
         if len(self.attempts) > 1:
@@ -282,6 +291,8 @@ class Exchange(ResponseWriter):
         for data in down.upgrade_buf or ():
             conn.transport.write(data)  # type: ignore[union-attr]
         down.upgrade_buf = None
+        if not down.paused:  # reading stopped while the upgrade waited for its answer
+            down.transport.resume_reading()
         a.conn = None  # the tunnel owns the connection now; never pooled
         a.finish(False)
         self.finished = True
@@ -292,15 +303,16 @@ class Exchange(ResponseWriter):
 
     # client side ----------------------------------------------------------------------------
     def client_paused(self, paused: bool) -> None:
-        """The client cannot take more: stop reading the upstream (every try: one bound while the
-        client was paused must be resumed too, or it would stall, and go back to the pool paused)."""
+        """The client cannot take more: stop reading the winning try's upstream. Tries still racing
+        for a winner are read on, so their response heads arrive (a paused try would time out,
+        charged to its host for the client's slowness)."""
         self.paused_client = paused
-        for a in self.attempts:
-            if a.transport is not None and not a.done:
-                if paused:
-                    a.transport.pause_reading()
-                else:
-                    a.transport.resume_reading()
+        w = self.winner
+        if w is not None and w.transport is not None and not w.done:
+            if paused:
+                w.transport.pause_reading()
+            else:
+                w.transport.resume_reading()
 
     def client_gone(self) -> None:
         self.abandon(499)

@@ -15,6 +15,9 @@ HOP_BY_HOP = frozenset({
 FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"x-request-id",
                         b"forwarded", b"x-real-ip"})
 
+# Request headers the parser looks at (router/server.py); everything else is copied through untouched.
+WATCHED = HOP_BY_HOP | FORWARDING | {b"content-length", b"host", b"idempotency-key"}
+
 _SANE_ID = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 _PREFIX = os.urandom(6).hex().encode()
 _LOW_HEX = tuple(b"%02x" % i for i in range(256))

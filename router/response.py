@@ -72,7 +72,8 @@ class ResponseWriter:
         req = self.req
         parts = [status_line(status)]
         mode = EOF
-        codings: list[bytes] = []  # transfer codings other than chunked, kept when re-chunking
+        codings: list[bytes] = []  # transfer codings before chunked, kept when re-chunking
+        passed_te = None  # codings that do not end in chunked: passed on, the body close-delimited
         dropped = _hop_by_hop(headers)
         for name, value in headers:
             ln = name.lower()
@@ -80,8 +81,10 @@ class ResponseWriter:
                 if ln == b"transfer-encoding":
                     listed = [c.strip() for c in value.split(b",") if c.strip()]
                     if listed and listed[-1].lower() == b"chunked":
-                        mode = CHUNKED  # else the body runs to EOF (RFC 9112 6.3)
-                    codings += [c for c in listed if c.lower() != b"chunked"]
+                        mode = CHUNKED
+                        codings += listed[:-1]
+                    else:  # llhttp reads such a body to EOF (RFC 9112 6.3), codings and all
+                        passed_te = value
                 elif status == 101 and ln in _UPGRADE_KEEP:
                     parts += (name, b": ", value, b"\r\n")
                 continue
@@ -92,10 +95,12 @@ class ResponseWriter:
         if req.method == b"HEAD" or status < 200 or status in (204, 304):
             mode = NOBODY
         elif mode != LENGTH:
-            if req.http11:
+            if req.http11 and passed_te is None:
                 parts.append(b"Transfer-Encoding: " + b", ".join((*codings, b"chunked")) + b"\r\n")
                 self.chunk_out = True
             else:
+                if passed_te is not None and req.http11:
+                    parts += (b"Transfer-Encoding: ", passed_te, b"\r\n")
                 keep = False
         self.mode = mode
         self.keep = keep

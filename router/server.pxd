@@ -22,7 +22,7 @@ cdef class Downstream:
     cdef public object xff, xfp, xfh, rid, te, conn_hdr, upgrade_hdr, host, cookie, hash_hdr
     cdef public object tunnel, upgrade_buf, exchange
     cdef public Request parsing, current
-    cdef public bint trusted, idem, closed, write_paused, fresh, in_msg, dropped, broken, eof
+    cdef public bint trusted, idem, closed, write_paused, fresh, in_msg, dropped, broken
     cdef public bytes data
     cdef public Py_ssize_t hbytes, unparsed, hosts
     cdef public int error, paused

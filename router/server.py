@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httptools
 
 from .errors import error_response
-from .headers import FORWARDING, HOP_BY_HOP, new_request_id, new_request_id_bytes, sane_request_id
+from .headers import WATCHED, new_request_id, new_request_id_bytes, sane_request_id
 from .pause import P_PENDING, P_PIPELINE
 from .retry import IDEMPOTENT
 
@@ -24,10 +24,9 @@ if TYPE_CHECKING:
     from .app import Router
 
 PENDING_PAUSE = 256 * 1024
-# Headers the parser looks at; everything else is copied through untouched.
-WATCHED = HOP_BY_HOP | FORWARDING | {b"content-length", b"host", b"idempotency-key"}
 # Connection values that name no other field, so nothing more is dropped (RFC 9110 7.6.1)
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
+_FRAMING = frozenset({b"content-length", b"transfer-encoding", b"host"})
 
 
 class _Abort(Exception):
@@ -109,7 +108,7 @@ class Downstream:
         "url", "hparts", "hbytes", "xff", "xfp", "xfh", "rid", "te", "cl", "conn_hdr", "upgrade_hdr", "idem",
         "host", "cookie", "hash_hdr", "error", "last_active", "header_started", "paused", "tunnel",
         "upgrade_buf", "exchange", "closed", "write_paused", "data", "fresh", "in_msg", "dropped",
-        "unparsed", "broken", "eof", "hosts",
+        "unparsed", "broken", "hosts",
     )
 
     def __init__(self, router: Router) -> None:
@@ -136,7 +135,6 @@ class Downstream:
         # llhttp holds an unfinished header or trailer line, copying it on every read, until it ends
         self.unparsed = 0
         self.broken = False  # a later message was malformed: serve what came before it, then close
-        self.eof = False  # the client half-closed while a request was in flight
         self.hosts = 0  # Host fields in the message being parsed
 
     # asyncio callbacks -------------------------------------------------------------------
@@ -154,13 +152,11 @@ class Downstream:
         if self.router.shutting_down:
             transport.close()
 
-    def eof_received(self) -> bool:
-        """The client half-closed. With a request in flight, its response is still sent (a client
-        may shut down its sending side once the request is out), and the connection closed after."""
-        if self.current is None:
-            return False
-        self.eof = True
-        return True
+    def eof_received(self) -> None:
+        # The client closed its side: the transport closes and a request in flight is cancelled
+        # (HAProxy's abortonclose). A half-close cannot be told from a client that left, and one that
+        # left must not keep an upstream slot for a long poll's duration.
+        return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -241,7 +237,7 @@ class Downstream:
             raise _Abort
         ln = name.lower()
         if ln in WATCHED:
-            if ln == self.router.hash_header:  # hashing on e.g. Host or X-Forwarded-For
+            if self.router.hash_watched and ln == self.router.hash_header:  # e.g. Host, X-Forwarded-For
                 self.hash_hdr = value
             if ln == b"content-length":
                 self.cl = int(value)  # llhttp has validated it already
@@ -271,14 +267,12 @@ class Downstream:
                     self.conn_hdr = value if self.conn_hdr is None else self.conn_hdr + b"," + value
                 elif ln == b"upgrade":
                     self.upgrade_hdr = value
-            self.unparsed = 0
             return
         if ln == self.router.hash_header:
             self.hash_hdr = value
         elif ln == b"cookie" and self.router.hash_cookie:
             self.cookie = value
         self.hparts += (name, b": ", value, b"\r\n")
-        self.unparsed = 0
 
     def on_headers_complete(self) -> None:
         router = self.router
@@ -368,8 +362,10 @@ class Downstream:
         return data[:end + 2] if end >= 0 else None
 
     def _drop_connection_listed(self) -> None:
-        """Fields named in Connection are hop-by-hop too (RFC 9110 7.6.1)."""
-        listed = {t.strip().lower() for t in (self.conn_hdr or b"").split(b",")}
+        """Fields named in Connection are hop-by-hop too (RFC 9110 7.6.1), except the ones that frame
+        the message: dropping Content-Length but forwarding the body would smuggle it upstream as a
+        request of its own."""
+        listed = {t.strip().lower() for t in (self.conn_hdr or b"").split(b",")} - _FRAMING
         parts = self.hparts
         self.hparts = [b for i in range(0, len(parts), 4) if parts[i].lower() not in listed
                        for b in parts[i:i + 4]]
@@ -419,8 +415,8 @@ class Downstream:
         if self.closed:
             return
         if (not keep_alive or req is None or not req.body_done or self.router.shutting_down
-                or self.upgrade_buf is not None  # an upgrade the upstream refused: the parser stopped there
-                or (self.eof or self.broken) and not self.pipeline):
+                or req.upgrade  # an upgrade not taken (no 101): the parser stopped at it
+                or self.broken and not self.pipeline):
             self.transport.close()
             return
         if self.header_started:  # a pipelined head still arriving: its read time starts now
@@ -460,8 +456,8 @@ class Downstream:
         if current is not None and current.body_done and not self.closed:
             # A later message is malformed; the one being answered was whole. Answer it and the ones
             # queued before the bad one (which is dropped), then close.
-            if req is not current and req in self.pipeline:
-                self.pipeline.remove(req)
+            if req is not current and not req.body_done and req in self.pipeline:
+                self.pipeline.remove(req)  # the bad part was this request's body
             self.broken = True
             return
         # the request whose body was bad, or a new id for a head that never became a request

@@ -4,7 +4,8 @@ python tests/router/backend.py --port P --name N
 
 Endpoints: /health, /hello, /bytes?n=[&whole=1], /upload (POST, counts bytes), /count (POST; ?die=1 exits after
 reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1[&health=0], /headers, /slow?ms=,
-/ws (minimal upgrade echo), /switch (101 unasked), /stray (answers twice), /badhead?kind=lf|cr|fold (a malformed head).
+/ws[?wait=ms] (minimal upgrade echo), /switch (101 unasked), /stray (answers twice),
+/badhead?kind=lf|cr|fold (a malformed head).
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 await writer.drain()
                 continue
             elif path == "/ws" and headers.get("upgrade", "").lower() == "websocket":
+                await asyncio.sleep(int(q.get("wait", "0")) / 1000)  # ?wait=ms before the 101
                 writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
                 await writer.drain()
                 while True:  # raw echo, enough to prove the tunnel

@@ -106,7 +106,8 @@ async def test_respawned_worker_runs_the_reloaded_config(start_backend, start_ro
         for _ in range(40):
             async with httpx.AsyncClient() as client:  # a new connection each: either worker
                 st = (await client.get(r.url + "/__router/status?format=json")).json()
-            seen[st["pid"]] = sorted(u["url"] for p in st["pools"] for u in p["upstreams"])
+            seen[st["pid"]] = sorted(u["url"] + (" draining" if u["draining"] else "")
+                                     for p in st["pools"] for u in p["upstreams"])
         return seen
 
     deadline = time.monotonic() + 5
@@ -123,3 +124,14 @@ async def test_respawned_worker_runs_the_reloaded_config(start_backend, start_ro
         assert time.monotonic() < deadline, f"no worker respawned: {seen}"
         await asyncio.sleep(0.2)
     assert set(map(tuple, seen.values())) == {(b.url,)}, seen  # the new worker too, and without c
+    # a reload of a broken file changes nothing, and runtime changes still reach every worker
+    async with httpx.AsyncClient(base_url=r.url) as client:
+        assert (await client.post("/__router/admin/weight", json={"url": b.url, "weight": 2})).status_code == 200
+        r.config.write_text("[[pools]\n")  # not TOML
+        r.proc.send_signal(signal.SIGHUP)
+        await asyncio.sleep(0.5)
+        assert (await client.post("/__router/admin/drain", json={"url": b.url})).status_code == 200
+    deadline = time.monotonic() + 5
+    while set(map(tuple, (seen := await upstreams_by_worker()).values())) != {(b.url + " draining",)}:
+        assert time.monotonic() < deadline, f"the drain did not reach every worker: {seen}"
+        await asyncio.sleep(0.2)

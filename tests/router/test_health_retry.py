@@ -140,3 +140,21 @@ def test_single_upstream_failure_reaches_the_client(start_backend, start_router)
     for method in ("GET", "POST"):
         resp = httpx.request(method, dead.url + "/hello", timeout=5)
         assert resp.status_code == 502 and resp.json()["reason"] == "bad_gateway", resp.text
+
+
+async def test_hedge_goes_on_when_a_racing_try_fails(start_backend, start_router) -> None:
+    """A hedge that answers 503 while the slow original still races is dropped, and the next host
+    joins the race at once (the original's per-try timer has fired already: nothing else would)."""
+    slow = start_backend("slow", "--delay-ms", "8000")
+    failing = start_backend("failing")
+    failing.get("/fail?on=1&health=0")
+    good = start_backend("good")
+    cfg = (OUTLIER.replace("consecutive_failures = 3", "consecutive_failures = 100") + RR
+           + "[retry]\nhedge = true\nper_try_timeout = 0.3\nattempts = 3\n[timeouts]\nrequest = 5.0\n")
+    r = start_router([slow.url, failing.url, good.url], cfg)
+    async with httpx.AsyncClient(base_url=r.url, timeout=10) as c:
+        for _ in range(3):  # round robin: each host goes first once
+            t0 = time.monotonic()
+            resp = await c.get("/hello")
+            assert resp.status_code == 200 and resp.text == "hello from good"
+            assert time.monotonic() - t0 < 2.0

@@ -96,6 +96,28 @@ def test_websocket_upgrade_passes_through(start_backend, start_router) -> None:
         assert rest == b"ping-frame"
 
 
+def test_websocket_bytes_sent_before_the_101_all_arrive(start_backend, start_router) -> None:
+    """A client that writes before the upstream's 101 has its bytes held (reading pauses after a
+    few reads) and sent on once the tunnel is up, after which reading resumes."""
+    b = start_backend("a")
+    r = start_router([b.url])
+    with socket.create_connection(("127.0.0.1", r.port), timeout=5) as s:
+        s.sendall(b"GET /ws?wait=500 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+        early = [b"m%02d;" % i for i in range(30)]
+        for m in early:  # separate reads for the router, all before the 101
+            s.sendall(m)
+            time.sleep(0.005)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            got += s.recv(4096)
+        got = got.split(b"\r\n\r\n", 1)[1]
+        s.sendall(b"AFTER")
+        want = b"".join(early) + b"AFTER"
+        while len(got) < len(want):
+            got += s.recv(4096)
+        assert got == want
+
+
 async def test_many_sse_streams_survive_reload_and_drain(start_backend, start_router) -> None:
     a, b = start_backend("a"), start_backend("b")
     r = start_router([a.url, b.url])

@@ -273,6 +273,7 @@ def test_config_parsing_and_errors() -> None:
         ({"pools": [{"upstreams": ["http://h:1"]}], "retry": {"retry_on": ["503"]}}, "retry_on"),
         ({"pools": [{"upstreams": ["http://h:1"]}], "retry": {"retry_on": [429]}}, "retry_on"),
         ({"pools": [{"upstreams": ["http://h:1"]}], "slow_start": {"min_factor": 0}}, "min_factor"),
+        ({"pools": [{"upstreams": ["http://h:1"]}], "balancing": {"ewma_decay": 0}}, "ewma_decay"),
     ]
     for data, msg in bad:
         with pytest.raises(ConfigError, match=msg):
