@@ -19,7 +19,8 @@ from .status import render_html, render_metrics, snapshot
 
 if TYPE_CHECKING:
     from .app import Router
-    from .server import Downstream, Request
+    from .request import Request
+    from .server import Downstream
 
 MAX_ADMIN_BODY = 64 * 1024
 

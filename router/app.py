@@ -26,8 +26,9 @@ from .health import HealthChecker
 from .limits import RateLimiter, WaitQueue
 from .outlier import OutlierDetector
 from .pools import Balancer
+from .request import Request
 from .retry import RetryBudget
-from .server import Downstream, Request
+from .server import Downstream
 from .status import BUCKETS, Stats, render_metrics
 from .workermetrics import WorkerMetrics
 

@@ -16,7 +16,7 @@ import os
 import sysconfig
 
 # The data path and what it calls per request; everything else stays interpreted.
-MODULES = ("server", "connpool", "attempt", "response", "exchange", "upstream", "pools", "policies",
+MODULES = ("server", "request", "connpool", "attempt", "response", "exchange", "upstream", "pools", "policies",
            "limits", "retry", "headers", "status", "app")
 BUILD_DIR = "_compiled"
 MANIFEST = "manifest.json"

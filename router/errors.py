@@ -56,3 +56,8 @@ def simple_response(status: int, content_type: str, body: bytes, request_id: str
     if close:
         head.append("Connection: close")
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def head_only(response: bytes) -> bytes:
+    """A HEAD request's answer: the head (Content-Length and all) without the body (RFC 9110 9.3.2)."""
+    return response[:response.index(b"\r\n\r\n") + 4]

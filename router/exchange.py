@@ -15,9 +15,10 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from .attempt import Attempt
+from .request import Request
 from .response import EOF, ResponseWriter
 from .retry import backoff, may_retry
-from .server import Downstream, Request
+from .server import Downstream
 
 if TYPE_CHECKING:
     from .app import Router

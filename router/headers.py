@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 from http import HTTPStatus
+from typing import Any
 
 # RFC 9110 7.6.1 connection-specific fields, plus the legacy proxy ones.
 HOP_BY_HOP = frozenset({
@@ -96,3 +97,21 @@ class TrustedProxies:
             if not self.trusted(hop):
                 return hop
         return hops[0] if hops else peer
+
+
+def cookie_value(header: bytes, name: bytes) -> bytes | None:
+    """The value of cookie ``name`` in a Cookie header, for hashing on it."""
+    for part in header.split(b";"):
+        k, _, v = part.strip().partition(b"=")
+        if k == name:
+            return v
+    return None
+
+
+def local_authority(transport: Any) -> bytes:
+    """``host:port`` a client connected to: the Host of an HTTP/1.0 request that sent none."""
+    sock = transport.get_extra_info("sockname")
+    if not sock:
+        return b"localhost"
+    host = f"[{sock[0]}]" if ":" in sock[0] else sock[0]
+    return f"{host}:{sock[1]}".encode()

@@ -1,7 +1,8 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
 from .app cimport Router
-from .server cimport Downstream, Request
+from .request cimport Request
+from .server cimport Downstream
 
 cdef class ResponseWriter:
     cdef public Router router

@@ -15,7 +15,8 @@ from .headers import HOP_BY_HOP, status_line
 
 if TYPE_CHECKING:
     from .app import Router
-    from .server import Downstream, Request
+    from .request import Request
+    from .server import Downstream
 
 # How the response body is delimited on the upstream side.
 LENGTH, CHUNKED, EOF, NOBODY = 0, 1, 2, 3

@@ -2,19 +2,7 @@
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
 cimport cython
 from .app cimport Router
-
-cdef class Downstream
-
-cdef class Request:
-    cdef public object method, url, rid, client_ip, head, upgrade_hdr, host, hash_key, sink, replay, pending
-    cdef public object content_length  # a Python int: llhttp admits lengths beyond 2**63
-    cdef public bint http11, keep_alive, upgrade, chunked, idempotent, consumed, body_done
-    cdef public Py_ssize_t pending_bytes, body_bytes, max_replay
-    cdef public double start
-    cdef public Downstream down
-    cpdef feed(self, bytes chunk)
-    cpdef attach(self, sink)
-    cpdef bint replayable(self)
+from .request cimport Request
 
 cdef class Downstream:
     cdef public Router router

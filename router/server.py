@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import httptools
 
-from .errors import error_response
-from .headers import WATCHED, new_request_id, new_request_id_bytes, sane_request_id
-from .pause import P_PENDING, P_PIPELINE
+from .errors import error_response, head_only
+from .headers import WATCHED, cookie_value, local_authority, new_request_id, new_request_id_bytes, sane_request_id
+from .pause import P_PIPELINE
+from .request import Request
 from .retry import IDEMPOTENT
 
 if TYPE_CHECKING:
     from .app import Router
 
-PENDING_PAUSE = 256 * 1024
 # Connection values that name no other field, so nothing more is dropped (RFC 9110 7.6.1)
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
 _FRAMING = frozenset({b"content-length", b"transfer-encoding", b"host"})
@@ -31,71 +31,6 @@ _FRAMING = frozenset({b"content-length", b"transfer-encoding", b"host"})
 
 class _Abort(Exception):
     pass
-
-
-class Request:
-    """One parsed client request. Body chunks flow to ``sink`` (the current try) or wait in
-    ``pending``; ``replay`` keeps a copy while the body is small enough to resend on a retry."""
-
-    __slots__ = (
-        "method", "url", "http11", "keep_alive", "upgrade", "upgrade_hdr", "rid", "client_ip", "head",
-        "chunked", "content_length", "idempotent", "hash_key", "pending", "pending_bytes", "replay",
-        "consumed", "body_bytes", "body_done", "sink", "start", "down", "max_replay", "host",
-    )
-
-    def __init__(self, down: Downstream, max_replay: int) -> None:
-        self.down = down
-        self.max_replay = max_replay
-        self.pending: list[bytes] = []
-        self.pending_bytes = 0
-        self.replay: list[bytes] | None = []
-        self.consumed = False
-        self.body_bytes = 0
-        self.body_done = False
-        self.sink: Any = None
-        self.hash_key: bytes | None = None
-
-    @property
-    def request_id(self) -> str:
-        """Decoded only when needed (errors, sampled log lines); the hot path keeps bytes."""
-        return self.rid.decode()
-
-    def has_body(self) -> bool:
-        return self.chunked or self.content_length > 0
-
-    def feed(self, chunk: bytes) -> None:
-        self.body_bytes += len(chunk)
-        if self.replay is not None:
-            if self.body_bytes <= self.max_replay:
-                self.replay.append(chunk)
-            else:
-                self.replay = None
-        if self.sink is not None:
-            self.sink.body(chunk)
-        else:
-            self.pending.append(chunk)
-            self.pending_bytes += len(chunk)
-            if self.pending_bytes > PENDING_PAUSE:
-                self.down.set_pause(P_PENDING, True)
-
-    def attach(self, sink: Any) -> list[bytes] | None:
-        """Bind a try; returns the chunks it must send first, or None if the body cannot be replayed."""
-        if not self.consumed:
-            chunks = self.pending
-        elif self.replay is not None:
-            chunks = list(self.replay)
-        else:
-            return None
-        self.pending = []
-        self.pending_bytes = 0
-        self.consumed = True
-        self.sink = sink
-        if self.down.paused & P_PENDING:
-            self.down.set_pause(P_PENDING, False)
-        return chunks
-
-    def replayable(self) -> bool:
-        return not self.consumed or self.replay is not None
 
 
 class Downstream:
@@ -308,7 +243,7 @@ class Downstream:
         if self.hash_hdr is not None:
             req.hash_key = self.hash_hdr
         elif router.hash_cookie and self.cookie:
-            req.hash_key = _cookie(self.cookie, router.hash_cookie)
+            req.hash_key = cookie_value(self.cookie, router.hash_cookie)
         if self.conn_hdr is not None and self.conn_hdr.lower() not in _PLAIN_CONNECTION:
             self._drop_connection_listed()
         xff = self.peer_b if not (trusted and self.xff) else self.xff + b", " + self.peer_b
@@ -319,7 +254,7 @@ class Downstream:
         if xfh is not None:
             tail += (b"X-Forwarded-Host: ", xfh, b"\r\n")
         if self.host is None:  # HTTP/1.0 without Host, sent on as 1.1: the address the client reached
-            tail += (b"Host: ", _local_authority(self.transport), b"\r\n")
+            tail += (b"Host: ", local_authority(self.transport), b"\r\n")
         if req.upgrade and self.upgrade_hdr is not None:
             tail += (b"Connection: upgrade\r\nUpgrade: ", self.upgrade_hdr, b"\r\n")
         elif req.chunked:  # llhttp made sure chunked is the last coding; others (gzip, ...) go on too
@@ -430,7 +365,7 @@ class Downstream:
         req = self.current
         keep = not close and req is not None and req.keep_alive and req.body_done
         data = error_response(status, message, request_id, retry_after=retry_after, close=not keep)
-        self.write(_head_only(data) if req is not None and req.method == b"HEAD" else data)
+        self.write(head_only(data) if req is not None and req.method == b"HEAD" else data)
         if log and req is not None:
             self.router.log_local(req, status)
         self.finish(keep)
@@ -438,7 +373,7 @@ class Downstream:
     def respond(self, data: bytes, status: int, keep: bool) -> None:
         """Write a complete locally generated response (status pages, admin)."""
         req = self.current
-        self.write(_head_only(data) if req is not None and req.method == b"HEAD" else data)
+        self.write(head_only(data) if req is not None and req.method == b"HEAD" else data)
         if req is not None:
             self.router.log_local(req, status)
         self.finish(keep and req is not None and req.keep_alive)
@@ -490,24 +425,3 @@ class Downstream:
                 self.transport.close()
         elif now - self.last_active > t.idle:
             self.transport.abort()
-
-
-def _local_authority(transport: Any) -> bytes:
-    sock = transport.get_extra_info("sockname")
-    if not sock:
-        return b"localhost"
-    host = f"[{sock[0]}]" if ":" in sock[0] else sock[0]
-    return f"{host}:{sock[1]}".encode()
-
-
-def _head_only(response: bytes) -> bytes:
-    """A HEAD request's answer: the head (Content-Length and all) without the body (RFC 9110 9.3.2)."""
-    return response[:response.index(b"\r\n\r\n") + 4]
-
-
-def _cookie(header: bytes, name: bytes) -> bytes | None:
-    for part in header.split(b";"):
-        k, _, v = part.strip().partition(b"=")
-        if k == name:
-            return v
-    return None
