@@ -67,16 +67,25 @@ defaults
 {fronts}"""
 
 
-def haproxy_cfg(port: int, backends: list[int], busy_poll: bool = False) -> str:
-    servers = "\n".join(f"    server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
+def _proxy_head(mode: str, busy_poll: bool) -> str:
+    """The global and defaults sections both HAProxy proxies share."""
     return f"""global
     nbthread 1
     maxconn 4000{chr(10) + "    busy-polling" if busy_poll else ""}
 defaults
-    mode http
+    mode {mode}
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+"""
+
+
+def _servers(backends: list[int]) -> str:
+    return "\n".join(f"    server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
+
+
+def haproxy_cfg(port: int, backends: list[int], busy_poll: bool = False) -> str:
+    return _proxy_head("http", busy_poll) + f"""\
     timeout http-keep-alive 30s
     timeout http-request 10s
     retries 2
@@ -98,7 +107,7 @@ backend be
     balance random(2)
     option httpchk GET /health
     default-server check inter 2s fall 2 rise 2 observe layer7 error-limit 5 on-error mark-down slowstart 10s
-{servers}
+{_servers(backends)}
 """
 
 
@@ -129,19 +138,11 @@ def relay_cfg(port: int, backends: list[int], busy_poll: bool = False) -> str:
     copied both ways, with no parsing, no pooling and no headers added. What it adds to the latency is
     the hop itself on this machine (wake-ups of the proxy core, the extra socket writes), the floor
     under any HTTP proxy measured the same way."""
-    servers = "\n".join(f"    server s{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
-    return f"""global
-    nbthread 1
-    maxconn 4000{chr(10) + "    busy-polling" if busy_poll else ""}
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
+    return _proxy_head("tcp", busy_poll) + f"""\
 frontend fe
     bind 127.0.0.1:{port}
     default_backend be
 backend be
     balance roundrobin
-{servers}
+{_servers(backends)}
 """

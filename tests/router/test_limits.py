@@ -25,18 +25,7 @@ max_body_bytes = 1048576
 
 
 def raw(port: int, data: bytes, timeout: float = 5.0) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        out = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not chunk:
-                break
-            out += chunk
-        return out
+    return talk(port, data, timeout)[0]
 
 
 def talk(port: int, data: bytes, wait: float = 2.0) -> tuple[bytes, bool]:
