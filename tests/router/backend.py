@@ -4,7 +4,7 @@ python tests/router/backend.py --port P --name N
 
 Endpoints: /health, /hello, /bytes?n=[&whole=1], /upload (POST, counts bytes), /count (POST; ?die=1 exits after
 reading the request without answering), /stats, /sse?n=&interval=, /fail?on=0|1[&health=0], /headers, /slow?ms=,
-/ws[?wait=ms] (minimal upgrade echo), /switch (101 unasked), /stray (answers twice),
+/ws[?wait=ms][&push=n] (minimal upgrade echo), /cutoff (reset mid body), /switch (101 unasked), /stray (answers twice),
 /badhead?kind=lf|cr|fold (a malformed head).
 """
 
@@ -14,6 +14,8 @@ import argparse
 import asyncio
 import json
 import os
+import socket
+import struct
 import sys
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -107,6 +109,14 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 writer.write(b"HTTP/1.1 102 Processing\r\n\r\n")
                 await writer.drain()
                 out = response(200, b"hinted")
+            elif path == "/cutoff":  # a close-delimited body cut by a reset, not ended by a FIN
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npartial")
+                await writer.drain()
+                await asyncio.sleep(0.1)
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
+                return
             elif path == "/switch":  # 101 without being asked to upgrade
                 out = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n"
             elif path == "/stray":  # a second response nobody asked for, in the same segment
@@ -148,6 +158,11 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 await asyncio.sleep(int(q.get("wait", "0")) / 1000)  # ?wait=ms before the 101
                 writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
                 await writer.drain()
+                push = int(q.get("push", "0"))  # ?push=N: send N bytes down the tunnel first
+                while push > 0:
+                    writer.write(CHUNK[: min(push, len(CHUNK))])
+                    push -= len(CHUNK)
+                    await writer.drain()
                 while True:  # raw echo, enough to prove the tunnel
                     data = await reader.read(65536)
                     if not data:
