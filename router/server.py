@@ -66,8 +66,9 @@ class Downstream:
         self.fresh = False  # no message has begun yet in ``data``, and none was in progress before it
         self.in_msg = False
         self.dropped = False  # the message being parsed had a header that is not forwarded as is
-        # bytes fed since the parser last delivered something (a header, a body chunk, a message end):
-        # llhttp holds an unfinished header or trailer line, copying it on every read, until it ends
+        # bytes fed since the parser last got past a head, a body chunk or a message end (so a head's
+        # own bytes count too): llhttp holds an unfinished header or trailer line, copying it on every
+        # read, until it ends
         self.unparsed = 0
         self.broken = False  # a later message was malformed: serve what came before it, then close
         self.hosts = 0  # Host fields in the message being parsed
