@@ -15,9 +15,9 @@ REASONS = {
     429: ("rate_limited", "Too Many Requests"),
     431: ("headers_too_large", "Request Header Fields Too Large"),
     500: ("internal", "Internal Server Error"),
+    501: ("not_implemented", "Not Implemented"),
     502: ("bad_gateway", "Bad Gateway"),
     503: ("unavailable", "Service Unavailable"),
-    501: ("not_implemented", "Not Implemented"),
     504: ("gateway_timeout", "Gateway Timeout"),
 }
 

@@ -137,13 +137,13 @@ class Exchange(ResponseWriter):
         up = a.up
         if kind == "eof":  # closed before its answer: as a reset (a keep-alive race, or a crash)
             kind = "reset"
-        if kind == "connect":
-            up.connect_errors += 1
-        elif kind == "timeout":
-            up.timeouts += 1
-        elif kind != "noreplay":  # the body could not be sent again: not the host's fault
-            up.resets += 1
-        if kind != "noreplay":
+        if kind != "noreplay":  # (the body could not be sent again: not the host's fault)
+            if kind == "connect":
+                up.connect_errors += 1
+            elif kind == "timeout":
+                up.timeouts += 1
+            else:
+                up.resets += 1
             self.router.outlier.failure(up, monotonic())
         a.finish(False)
         self.attempts.remove(a)
