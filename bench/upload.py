@@ -52,8 +52,7 @@ def create_app():  # noqa: ANN201 - uvicorn factory
     import functions.files as files
     from shared.http.app import build_app
     from shared.http.envelope import created
-    from shared.storage import FileRule, parse_streamed_form
-
+    from shared.http.forms import FileRule, parse_streamed_form
     async def form_upload(request):  # noqa: ANN001, ANN202
         form = await parse_streamed_form(
             request, files={"file": FileRule(kind="model_archive", max_bytes=4 * 1024 * MIB, required=True)}

@@ -187,7 +187,7 @@ async def update_password(request: Request, user: CurrentUser) -> Response:
 
 @requires("user")
 async def delete_account(request: Request, user: CurrentUser) -> Response:
-    from shared.users.deletion import delete_user_everywhere
+    from shared.domain.deletion import delete_user_everywhere
 
     await delete_user_everywhere(user.id)
     return ok(None, "account_deleted")

@@ -11,20 +11,19 @@ from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
 from shared.catalogue import brands as b
-from shared.catalogue.requests import read_write, set_fields
+from shared.domain.deletion import delete_image_quietly, delete_user_everywhere
 from shared.http.app import build_app, lambda_handler
+from shared.http.bodies import read_write, set_fields
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError
 from shared.http.ids import query_uuid, uuid_or_404
 from shared.http.pagination import page_request
-from shared.users.deletion import delete_image_quietly, delete_user_everywhere
 
 ARRAYS = ("styles",)
 
 
 def _logo_rule() -> dict[str, Any]:
-    from shared.storage import FileRule
-
+    from shared.http.forms import FileRule
     return {"image": FileRule(kind="image", preset="brand_logo")}
 
 

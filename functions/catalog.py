@@ -13,23 +13,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
-from shared.catalogue import dictionaries as d
-from shared.catalogue.common import path_int
-from shared.catalogue.requests import read_write, set_fields
+from shared.domain import dictionaries as d
+from shared.domain.common import path_int
+from shared.domain.deletion import delete_image_quietly
 from shared.http.app import build_app, lambda_handler
+from shared.http.bodies import read_write, set_fields
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import as_uuid, uuid_or_404
 from shared.http.validation import query_bool
-from shared.users.deletion import delete_image_quietly
 
 CATEGORY_FILES: dict[str, Any] = {}
 
 
 def _category_files() -> dict[str, Any]:
     if not CATEGORY_FILES:
-        from shared.storage import FileRule
-
+        from shared.http.forms import FileRule
         CATEGORY_FILES["image"] = FileRule(kind="image", preset="category")
     return CATEGORY_FILES
 

@@ -18,16 +18,16 @@ from shared.community.comments import (
     sanitize,
     top_level_page,
 )
-from shared.community.interiors import CARD_COLUMNS, CARD_JOINS, card, find_interior, visible_sql
-from shared.community.notify import notify, notify_brand
 from shared.db import connection, fetch_all, fetch_one, fetch_val, transaction
+from shared.domain.interiors import CARD_COLUMNS, CARD_JOINS, card, find_interior, visible_sql
+from shared.domain.media import image_object
+from shared.domain.notify import notify, notify_brand
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import field_uuid, path_uuid
 from shared.http.pagination import page_request, pagination
 from shared.http.validation import parse_body
-from shared.media import image_object
 
 RawText = Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
 

@@ -23,17 +23,18 @@ from shared.community.interior_forms import (
     read_update,
 )
 from shared.community.interior_lists import list_filters, list_page
-from shared.community.interiors import find_interior, interior_detail
-from shared.community.notify import notify
 from shared.community.views import record_view, viewer_key
 from shared.db import fetch_all, fetch_one, fetch_val, transaction
+from shared.domain.interiors import find_interior, interior_detail
+from shared.domain.notify import notify
+from shared.domain.text import slugify
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
+from shared.http.forms import StreamedForm, parse_streamed_form
 from shared.http.ids import as_uuid, path_uuid
 from shared.http.validation import parse_body
-from shared.storage import StreamedForm, delete_image, get_storage, parse_streamed_form
-from shared.text import slugify
+from shared.storage import delete_image, get_storage
 
 STATUS_NOTIFICATION = {1: "interior_approved", 2: "interior_rejected"}
 

@@ -11,11 +11,11 @@ from starlette.routing import Route
 from shared.auth.guard import CurrentUser, requires
 from shared.catalogue import model_list as ml
 from shared.catalogue import model_write as mw
-from shared.catalogue.common import path_int
-from shared.catalogue.downloads import request_download
 from shared.catalogue.model_detail import count_view, model_detail, with_extras
-from shared.catalogue.requests import is_multipart, read_write
+from shared.domain.common import path_int
+from shared.domain.downloads import request_download
 from shared.http.app import build_app, lambda_handler
+from shared.http.bodies import is_multipart, read_write
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import query_uuid, query_uuid_list, uuid_or_404
@@ -141,10 +141,10 @@ def _links_route(kind: str):  # noqa: ANN202
     async def add_links(request: Request, user: CurrentUser) -> Response:
         model_id = uuid_or_404(request.path_params["id"])
         raw = await parse_body(request, dict)
-        from shared.catalogue.requests import _json_arrays
+        from shared.http.bodies import json_arrays
         from shared.http.validation import convert
 
-        body = convert(_json_arrays(raw, ("materials", "colors")), LinksIn)
+        body = convert(json_arrays(raw, ("materials", "colors")), LinksIn)
         ids = list(getattr(body, kind))
         if getattr(body, single) is not None:
             ids.append(getattr(body, single))

@@ -13,13 +13,13 @@ from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
 from shared.db import connection, execute, fetch_all, fetch_one
+from shared.domain.media import image_object
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import field_uuid, path_uuid
 from shared.http.pagination import page_request, pagination
 from shared.http.validation import parse_body, query_bool, query_list
-from shared.media import image_object
 
 
 class IdsBody(msgspec.Struct, forbid_unknown_fields=False):

@@ -12,13 +12,13 @@ from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
 from shared.db import connection, fetch_all, fetch_one, fetch_val, transaction
+from shared.domain.media import image_object
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError
 from shared.http.ids import path_uuid
 from shared.http.pagination import page_request, pagination
 from shared.http.validation import parse_body
-from shared.media import image_object
 
 ProjectName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 ProjectDescription = Annotated[str, msgspec.Meta(max_length=2000)]

@@ -10,10 +10,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from shared.auth.guard import CurrentUser, requires
-from shared.community.interiors import CARD_COLUMNS, CARD_JOINS, PUBLIC, card, find_interior
-from shared.community.notify import notify_brand
-from shared.community.tags import tag_object, tags_of_interior
 from shared.db import connection, fetch_all, fetch_one, fetch_val, transaction
+from shared.domain.interiors import CARD_COLUMNS, CARD_JOINS, PUBLIC, card, find_interior
+from shared.domain.notify import notify_brand
+from shared.domain.tags import tag_object, tags_of_interior
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError

@@ -12,10 +12,11 @@ from starlette.routing import Route
 from shared.auth.guard import CurrentUser, requires
 from shared.auth.profiles import EDITABLE_FIELDS, own_profile, public_profile
 from shared.auth.provider import get_provider
-from shared.catalogue import downloads as dl
 from shared.catalogue import people
-from shared.catalogue.common import image_prefix
 from shared.db import execute, fetch_one, transaction
+from shared.domain import downloads as dl
+from shared.domain.common import image_prefix
+from shared.domain.deletion import delete_user_everywhere
 from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
 from shared.http.errors import ApiError, FieldError
@@ -23,7 +24,6 @@ from shared.http.fields import FullName, Password, ShortText, Url, Username
 from shared.http.ids import path_uuid, query_uuid
 from shared.http.pagination import page_request
 from shared.http.validation import parse_body, query_bool, query_int
-from shared.users.deletion import delete_user_everywhere
 from shared.users.profile_update import apply_profile_update, read_profile_update
 
 

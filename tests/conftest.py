@@ -28,6 +28,7 @@ from psycopg.rows import dict_row  # noqa: E402
 from shared.auth.provider import get_provider  # noqa: E402
 from shared.config import reset_settings  # noqa: E402
 from shared.db.pool import close_pools  # noqa: E402
+from tests.support.accounts import ROLE_IDS, Account  # noqa: E402
 from tests.support.database import TestDatabases  # noqa: E402
 
 
@@ -85,17 +86,6 @@ async def client(database: str, api_app: Any) -> AsyncIterator[httpx.AsyncClient
     transport = httpx.ASGITransport(app=api_app, client=("198.51.100.10", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
-
-
-class Account(dict):
-    """A signed-up user: `id`, `email`, `password`, `token`, `refresh`, `role`; `.auth` headers."""
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self['token']}"}
-
-
-ROLE_IDS = {"admin": 1, "brand": 2, "designer": 3}
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 from scripts.seed.assets import SeedAssets, store_assets
 from scripts.seed.dictionaries import ensure_dictionaries
 from shared.db import connection, fetch_all, fetch_val, transaction
-from shared.text import slugify
+from shared.domain.text import slugify
 
 ADJECTIVES = ("Мягкий", "Классический", "Лофт", "Nordic", "Modern", "Велюровый", "Дубовый", "Compact", "Royal")
 NOUNS = ("диван", "кресло", "стул", "стол", "шкаф", "комод", "торшер", "люстра", "зеркало", "кровать")

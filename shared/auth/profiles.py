@@ -8,9 +8,9 @@ from typing import Any
 from psycopg import AsyncConnection, errors
 
 from shared.db import fetch_one
+from shared.domain.media import image_url
+from shared.domain.text import slugify
 from shared.http.errors import ApiError, FieldError
-from shared.media import image_url
-from shared.text import slugify
 
 OWN_PROFILE_SQL = """
 SELECT p.id, p.id AS user_id, p.username, p.full_name, p.company_name, p.email, p.image_src,

@@ -10,15 +10,14 @@ from psycopg import errors
 
 from shared.auth.profiles import insert_profile
 from shared.auth.provider import get_provider
-from shared.catalogue.common import api_error_from_db, image_prefix, str_ids
-from shared.catalogue.dictionaries import escape_like
-from shared.catalogue.paging import Page, paged
-from shared.catalogue.text import clean_description
 from shared.db import fetch_all, fetch_one, transaction
+from shared.domain.common import api_error_from_db, image_prefix, str_ids
+from shared.domain.dictionaries import escape_like
+from shared.domain.paging import Page, paged
+from shared.domain.text import clean_description, slugify
 from shared.http.errors import ApiError, FieldError
 from shared.http.fields import Email, Password, Url, Username
 from shared.http.pagination import PageRequest
-from shared.text import slugify
 
 BrandName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text5000 = Annotated[str, msgspec.Meta(max_length=5000)]

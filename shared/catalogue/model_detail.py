@@ -7,8 +7,8 @@ from typing import Any
 
 import msgspec
 
-from shared.catalogue.common import image_prefix
 from shared.db import connection, fetch_one
+from shared.domain.common import image_prefix
 from shared.http.errors import ApiError
 from shared.http.ids import as_uuid
 

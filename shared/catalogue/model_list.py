@@ -23,10 +23,10 @@ from typing import Any
 import msgspec
 from starlette.requests import Request
 
-from shared.catalogue.common import image_prefix
-from shared.catalogue.dictionaries import escape_like
-from shared.catalogue.paging import Page, raw_array
 from shared.db import fetch_all, fetch_one
+from shared.domain.common import image_prefix
+from shared.domain.dictionaries import escape_like
+from shared.domain.paging import Page, raw_array
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import as_uuid, query_uuid
 from shared.http.pagination import PageRequest, encode_cursor, page_request

@@ -16,12 +16,12 @@ from psycopg import errors
 
 from shared.auth.guard import CurrentUser
 from shared.catalogue.access import check_owner, editable_model
-from shared.catalogue.common import api_error_from_db
 from shared.catalogue.model_detail import model_detail
 from shared.catalogue.slugs import free_slug
-from shared.catalogue.text import clean_description
 from shared.catalogue.uploads import AttachedUpload, claim_upload
 from shared.db import execute, fetch_all, fetch_one, transaction
+from shared.domain.common import api_error_from_db
+from shared.domain.text import clean_description
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import as_uuid
 
@@ -84,7 +84,7 @@ class FileIn(msgspec.Struct, forbid_unknown_fields=False):
 
 
 def file_rules(*, cover_required: bool, archive: bool = True) -> dict[str, Any]:
-    from shared.storage import FileRule
+    from shared.http.forms import FileRule
 
     rules = {
         "cover": FileRule(kind="image", preset="model_cover", required=cover_required),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.catalogue.dictionaries import escape_like
-from shared.catalogue.paging import Page, paged
+from shared.domain.dictionaries import escape_like
+from shared.domain.paging import Page, paged
 from shared.http.pagination import PageRequest
 
 ACTIVE_BAN = (

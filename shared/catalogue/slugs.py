@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from shared.db import fetch_all
-from shared.text import slugify
+from shared.domain.text import slugify
 
 
 async def free_slug(conn: AsyncConnection[Any], table: str, name: str, max_length: int = 120) -> str:

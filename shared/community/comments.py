@@ -16,8 +16,8 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from shared.auth.guard import CurrentUser
-from shared.community.interiors import can_see
 from shared.db import fetch_all, fetch_one
+from shared.domain.interiors import can_see
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import as_uuid
 

@@ -14,9 +14,9 @@ from starlette.requests import Request
 
 from shared.db import fetch_one
 from shared.http.errors import ApiError, FieldError
+from shared.http.forms import FileRule, StreamedForm, parse_streamed_form
 from shared.http.ids import as_uuid
 from shared.http.validation import convert, parse_body
-from shared.storage import FileRule, StreamedForm, parse_streamed_form
 
 MAX_GALLERY = 30
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

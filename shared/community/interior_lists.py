@@ -16,14 +16,14 @@ import msgspec
 from starlette.requests import Request
 
 from shared.auth.guard import CurrentUser
-from shared.community.cache import TTLCache
-from shared.community.interiors import CARD_JOINS, PUBLIC
 from shared.db import fetch_all, fetch_val
+from shared.domain.cache import TTLCache
+from shared.domain.interiors import CARD_JOINS, PUBLIC
+from shared.domain.media import image_url
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import field_uuid, query_uuid_list
 from shared.http.pagination import PageRequest, encode_cursor, page_request, pagination
 from shared.http.validation import query_int_list, query_list
-from shared.media import image_url
 
 ORDER_COLUMNS = {
     "created_at": "i.created_at",
@@ -60,7 +60,7 @@ class Visibility(str):
 
 
 def visibility(user: CurrentUser | None, *, own: bool = False, status: int | None = None) -> Visibility:
-    """Who sees what (the rule of `shared.community.interiors.visible_sql`), as index-served branches.
+    """Who sees what (the rule of `shared.domain.interiors.visible_sql`), as index-served branches.
 
     The public sees approved, live interiors; a signed-in user also their own in any status; an admin
     every live one (a branch per status, so `status` picks one and the others merge index-ordered);

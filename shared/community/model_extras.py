@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.db import connection, fetch_all, fetch_one
+from shared.domain.media import image_object
 from shared.http.ids import as_uuid
-from shared.media import image_object
 
 USED_INTERIORS_LIMIT = 24
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.community.cache import TTLCache
 from shared.config import get_settings
+from shared.domain.cache import TTLCache
 from shared.http.errors import ApiError, FieldError
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}

@@ -2,7 +2,6 @@
 
 What routes use:
     get_storage()                                  the process's backend (`Storage` protocol)
-    parse_streamed_form(request, files={...})      streamed multipart forms → fields + stored files
     store_image(storage, data, preset)             WebP derivatives in the images bucket
     signed_download_url(bucket, key, filename=...) presigned GET with Content-Disposition
     sniff(head) / part_size_for(size)              type from first bytes / R2-safe multipart part size
@@ -34,7 +33,6 @@ from shared.storage.errors import (
     UnsupportedType,
 )
 from shared.storage.factory import get_storage, set_storage
-from shared.storage.forms import FileRule, StoredFile, StreamedForm, parse_form_stream, parse_streamed_form
 from shared.storage.images import PRESETS, StoredImage, delete_image, store_image
 from shared.storage.parts import part_size_for
 from shared.storage.sniff import sniff
@@ -55,7 +53,6 @@ __all__ = [
     "BadImage",
     "CompletedPart",
     "ExpiredSignature",
-    "FileRule",
     "HealthStatus",
     "InvalidKey",
     "InvalidMultipart",
@@ -68,15 +65,11 @@ __all__ = [
     "Storage",
     "StorageError",
     "StorageUnavailable",
-    "StoredFile",
     "StoredImage",
-    "StreamedForm",
     "TooLarge",
     "UnsupportedType",
     "delete_image",
     "get_storage",
-    "parse_form_stream",
-    "parse_streamed_form",
     "part_size_for",
     "put_bytes",
     "put_stream",

@@ -14,9 +14,9 @@ from starlette.requests import Request
 
 from shared.auth.profiles import EDITABLE_FIELDS, own_profile
 from shared.db import transaction
+from shared.domain.deletion import delete_image_quietly
 from shared.http.errors import ApiError, FieldError
 from shared.http.validation import convert, parse_body
-from shared.users.deletion import delete_image_quietly
 
 T = TypeVar("T")
 
@@ -24,8 +24,7 @@ T = TypeVar("T")
 async def read_profile_update(request: Request, model: type[T]) -> tuple[dict[str, Any], Any | None]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        from shared.storage import FileRule, parse_streamed_form
-
+        from shared.http.forms import FileRule, parse_streamed_form
         form = await parse_streamed_form(request, files={"image": FileRule(kind="image", preset="avatar")})
         try:
             body = convert({name: values[-1] for name, values in form.fields.items()}, model)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.catalogue.conftest import png_bytes, zip_bytes
+from tests.support.files import png_bytes, zip_bytes
 
 ACTORS = ("anonymous", "designer", "other_brand", "own_brand", "admin")
 ADMIN_ONLY = {"anonymous": 401, "designer": 403, "other_brand": 403, "own_brand": 403, "admin": "ok"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.catalogue.conftest import png_bytes
+from tests.support.files import png_bytes
 
 
 async def _create(client, admin, **overrides):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.catalogue.conftest import png_bytes
+from tests.support.files import png_bytes
 
 
 async def test_color_crud_roundtrip(client, admin):

@@ -12,7 +12,7 @@ from functions.auth import handler as auth_handler
 from functions.brands import handler as brands_handler
 from functions.catalog import handler as catalog_handler
 from functions.models import handler as models_handler
-from tests.catalogue.conftest import png_bytes, zip_bytes
+from tests.support.files import png_bytes, zip_bytes
 from tests.support.lambda_events import EVENT_KINDS, FakeContext, make_event, response_json
 
 

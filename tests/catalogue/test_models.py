@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shared.db.pool import statement_counter
-from tests.catalogue.conftest import create_model, png_bytes, zip_bytes
+from tests.support.catalogue_world import create_model
+from tests.support.files import png_bytes, zip_bytes
 
 
 async def test_create_and_read_model(client, world, sql):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.catalogue.conftest import create_model
+from tests.support.catalogue_world import create_model
 
 
 async def test_designers_are_public_and_rated(client, make_user, sql):

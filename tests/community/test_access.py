@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.community.model_extras import model_extras
-from tests.community.conftest import PNG
+from tests.support.community_world import PNG
 
 ROLES = ("anonymous", "other_designer", "author", "brand", "admin")
 
@@ -90,7 +90,7 @@ async def test_write_route_authorisation(client, cast, make_interior, world, nam
 
 
 async def test_create_interior_roles(client, cast, world):
-    from tests.community.conftest import interior_form
+    from tests.support.community_world import interior_form
 
     expected = {"anonymous": 401, "other_designer": 201, "author": 201, "brand": 403, "admin": 201}
     for role, status in expected.items():

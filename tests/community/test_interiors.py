@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.community.conftest import PNG, interior_form
+from tests.support.community_world import PNG, interior_form
 
 
 async def test_designer_creates_pending_interior_with_cover_first(client, designer, world):

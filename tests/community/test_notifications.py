@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from shared.community.notify import notify
 from shared.db import transaction
+from shared.domain.notify import notify
 
 
 async def _seed(client, make_user, make_interior, count=3):

@@ -20,7 +20,7 @@ from shared.storage import (
     read_bytes,
 )
 from shared.storage.parts import MIB
-from tests.storage.conftest import Backend, chunks_of
+from tests.support.storage_world import Backend, chunks_of
 
 
 async def test_stored_bytes_read_back_with_metadata(backend: Backend) -> None:

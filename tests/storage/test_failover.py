@@ -11,7 +11,8 @@ import pytest
 from shared.storage import StorageUnavailable, put_bytes, read_bytes
 from shared.storage.replica import ReplicatedStorage
 from shared.storage.s3 import S3Storage
-from tests.storage.conftest import REPLICA_BUCKETS, MotoS3, free_port, s3_endpoint, start_moto
+from tests.support.ports import free_port
+from tests.support.storage_world import REPLICA_BUCKETS, MotoS3, s3_endpoint, start_moto
 
 
 def dead_primary() -> S3Storage:

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from shared.storage import put_bytes, read_bytes
 from shared.storage.local import LocalStorage
-from tests.storage.conftest import API_BASE
+from tests.support.storage_world import API_BASE
 
 DATA = bytes(range(256)) * 40  # 10240 bytes
 
@@ -94,7 +94,7 @@ async def test_signed_put_respects_its_size_cap(local_storage: LocalStorage, htt
 async def test_files_route_is_absent_when_r2_is_configured(http: httpx.AsyncClient) -> None:
     from shared.storage.factory import set_storage
     from shared.storage.s3 import S3Storage
-    from tests.storage.conftest import s3_endpoint
+    from tests.support.storage_world import s3_endpoint
 
     set_storage(S3Storage(s3_endpoint("http://127.0.0.1:1")))
     assert (await http.get("/api/files/images/models/x/cover.webp")).status_code == 404

@@ -6,17 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.storage import (
-    BadImage,
-    FileRule,
-    MalformedForm,
-    TooLarge,
-    UnsupportedType,
-    parse_form_stream,
-    read_bytes,
-)
+from shared.http.forms import FileRule, parse_form_stream
+from shared.storage import BadImage, MalformedForm, TooLarge, UnsupportedType, read_bytes
 from shared.storage.local import LocalStorage
-from tests.storage.samples import SAMPLES, bomb_png, image_bytes, multipart_body, zip_bytes
+from tests.support.files import zip_bytes
+from tests.support.samples import SAMPLES, bomb_png, image_bytes, multipart_body
 
 RULES = {
     "file": FileRule(kind="model_archive", max_bytes=2_000_000, required=True),
@@ -42,7 +36,7 @@ async def stored_keys(storage: LocalStorage) -> list[str]:
 
 
 async def test_fields_archive_and_images_are_stored(local_storage: LocalStorage) -> None:
-    archive = zip_bytes(500_000)
+    archive = zip_bytes(size=500_000)
     content_type, body = multipart_body(
         [
             ("name", None, "Кресло Ola".encode()),
@@ -71,7 +65,7 @@ async def test_fields_archive_and_images_are_stored(local_storage: LocalStorage)
 
 
 async def test_archive_over_the_limit_is_refused_while_streaming(local_storage: LocalStorage) -> None:
-    content_type, body = multipart_body([("file", "big.zip", zip_bytes(10_000_000))])
+    content_type, body = multipart_body([("file", "big.zip", zip_bytes(size=10_000_000))])
     stream = Body(body)
     with pytest.raises(TooLarge) as error:
         await parse_form_stream(content_type, stream, RULES, storage=local_storage)
@@ -98,7 +92,7 @@ async def test_a_failure_later_in_the_form_removes_files_already_stored(local_st
 
 
 async def test_truncated_body_is_a_400_and_leaves_nothing(local_storage: LocalStorage) -> None:
-    content_type, body = multipart_body([("name", None, b"x"), ("file", "a.zip", zip_bytes(200_000))])
+    content_type, body = multipart_body([("name", None, b"x"), ("file", "a.zip", zip_bytes(size=200_000))])
     with pytest.raises(MalformedForm) as error:
         await parse_form_stream(content_type, Body(body[: len(body) // 2]), RULES, storage=local_storage)
     assert error.value.status == 400 and "truncated" in str(error.value)

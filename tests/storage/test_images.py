@@ -10,7 +10,7 @@ from PIL import Image
 from shared.storage import BadImage, UnsupportedType, read_bytes, store_image
 from shared.storage.images import PRESETS, delete_image
 from shared.storage.local import LocalStorage
-from tests.storage.samples import SAMPLES, bomb_png, image_bytes, rotated_jpeg
+from tests.support.samples import SAMPLES, bomb_png, image_bytes, rotated_jpeg
 
 
 def decode(data: bytes) -> Image.Image:

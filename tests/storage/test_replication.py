@@ -27,8 +27,9 @@ from shared.storage.factory import set_storage
 from shared.storage.replica import ReplicatedStorage
 from shared.storage.replicate import drain, full
 from shared.storage.s3 import S3Storage
-from tests.storage.conftest import REPLICA_BUCKETS, MotoS3, free_port, s3_endpoint, start_moto
-from tests.storage.samples import zip_bytes
+from tests.support.files import zip_bytes
+from tests.support.ports import free_port
+from tests.support.storage_world import REPLICA_BUCKETS, MotoS3, s3_endpoint, start_moto
 
 MIB = 1024 * 1024
 PRIMARY_BUCKETS = {"images": "q-images", "files": "q-files"}
@@ -103,7 +104,7 @@ async def test_completed_direct_upload_is_queued_and_the_drain_copies_it(
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "uploads")  # as on Lambda: no copy after the response
     brand = await make_user("brand")
-    data = zip_bytes(300_000)
+    data = zip_bytes(size=300_000)
     upload_id, _ = await direct_upload(client, brand, data)
     [row] = sql("SELECT object_key FROM uploads WHERE id = %s", (upload_id,))
     name = row["object_key"]
@@ -126,7 +127,7 @@ async def test_fast_path_after_the_response_copies_and_clears_the_row(
 ) -> None:
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     brand = await make_user("brand")
-    data = zip_bytes(50_000)
+    data = zip_bytes(size=50_000)
     upload_id, _ = await direct_upload(client, brand, data)  # the ASGI transport waits for background tasks
     [row] = sql("SELECT object_key FROM uploads WHERE id = %s", (upload_id,))
     assert await read_bytes(replicated.replica, "files", row["object_key"]) == data
@@ -139,7 +140,7 @@ async def test_upload_completion_without_a_replica_queues_nothing(
     set_storage(primary)
     try:
         brand = await make_user("brand")
-        upload_id, _ = await direct_upload(client, brand, zip_bytes(1000))
+        upload_id, _ = await direct_upload(client, brand, zip_bytes(size=1000))
     finally:
         set_storage(None)
     [row] = sql("SELECT object_key FROM uploads WHERE id = %s", (upload_id,))

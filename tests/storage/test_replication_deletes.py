@@ -19,7 +19,8 @@ from shared.storage.replica import ReplicatedStorage, head_or_none
 from shared.storage.replicate import drain, enqueue
 from shared.storage.s3 import S3Storage
 from shared.storage.sweep import sweep
-from tests.storage.conftest import MotoS3, free_port, s3_endpoint
+from tests.support.ports import free_port
+from tests.support.storage_world import MotoS3, s3_endpoint
 
 MIB = 1024 * 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.storage.sniff import allowed, sniff
-from tests.storage.samples import SAMPLES, image_bytes
+from tests.support.samples import SAMPLES, image_bytes
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))

@@ -18,9 +18,10 @@ from shared.storage.factory import set_storage
 from shared.storage.local import LocalStorage
 from shared.storage.s3 import S3Storage
 from shared.storage.uploads import claim_upload
-from tests.storage.conftest import MotoS3, s3_endpoint
-from tests.storage.samples import SAMPLES, image_bytes, zip_bytes
+from tests.support.files import zip_bytes
 from tests.support.lambda_events import FakeContext, make_event, response_json
+from tests.support.samples import SAMPLES, image_bytes
+from tests.support.storage_world import MotoS3, s3_endpoint
 
 MIB = 1024 * 1024
 
@@ -58,7 +59,7 @@ async def start(api: Api, user: dict, **body: Any) -> httpx.Response:
 
 async def test_archive_upload_by_presigned_put_is_checked_and_claimable(api: Api, make_user: Any) -> None:
     brand = await make_user("brand")
-    data = zip_bytes(100_000)
+    data = zip_bytes(size=100_000)
     started = await start(api, brand, size=len(data))
     assert started.status_code == 201, started.text
     plan = started.json()["data"]
@@ -127,7 +128,7 @@ async def test_wrong_bytes_behind_a_right_name_are_refused_and_removed(api: Api,
 async def test_size_mismatch_is_a_400(api: Api, make_user: Any) -> None:
     brand = await make_user("brand")
     plan = (await start(api, brand, size=5000)).json()["data"]
-    await api.http.put(plan["url"], content=zip_bytes(10), headers=plan["headers"])
+    await api.http.put(plan["url"], content=zip_bytes(size=10), headers=plan["headers"])
     done = await api.client.post(f"/api/uploads/{plan['upload_id']}/complete", json={}, headers=brand.auth)
     assert done.status_code == 400 and done.json()["errors"][0]["field"] == "size"
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from psycopg import errors
 
-from shared.catalogue.common import api_error_from_db, image_obj
 from shared.db import fetch_all, fetch_one, transaction
+from shared.domain.common import api_error_from_db, image_obj
 from shared.http.errors import ApiError
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

@@ -31,7 +31,7 @@ def form_fields(fields: Mapping[str, list[str]], arrays: tuple[str, ...]) -> dic
     return out
 
 
-def _json_arrays(raw: dict[str, Any], arrays: tuple[str, ...]) -> dict[str, Any]:
+def json_arrays(raw: dict[str, Any], arrays: tuple[str, ...]) -> dict[str, Any]:
     """JSON bodies may also carry arrays as a JSON string (`"[1,2]"`), as the old clients send."""
     for name in arrays:
         value = raw.get(name)
@@ -50,8 +50,7 @@ async def read_write(
     if is_multipart(request):
         if not files:
             raise ApiError("unsupported_media_type", errors=[FieldError("content-type", "expected application/json")])
-        from shared.storage import parse_streamed_form
-
+        from shared.http.forms import parse_streamed_form
         form = await parse_streamed_form(request, files=files)
         try:
             return convert(form_fields(form.fields, arrays), model), form
@@ -60,7 +59,7 @@ async def read_write(
             raise
     if arrays:
         raw = await parse_body(request, dict)
-        return convert(_json_arrays(raw, arrays), model), None
+        return convert(json_arrays(raw, arrays), model), None
     return await parse_body(request, model), None
 
 

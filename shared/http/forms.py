@@ -25,9 +25,9 @@ from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shared.http.form_parts import PartEvents, make_parser, part_meta
 from shared.storage.base import ObjectWriter, Storage
 from shared.storage.errors import MalformedForm, StorageError, TooLarge, UnsupportedType
-from shared.storage.form_parts import PartEvents, make_parser, part_meta
 from shared.storage.images import StoredImage, delete_keys, store_image
 from shared.storage.keys import Bucket, new_key
 from shared.storage.malloc_tuning import tune_malloc
@@ -281,7 +281,7 @@ async def parse_form_stream(
         await reader.abort()
         if isinstance(exc, StorageError | MalformedForm):
             raise
-        from shared.storage.form_parts import as_form_error
+        from shared.http.form_parts import as_form_error
 
         mapped = as_form_error(exc)
         if mapped is None:

@@ -1,4 +1,10 @@
-"""Text helpers: ASCII slugs from Cyrillic and Latin names, plain-text sanitising."""
+"""Text helpers: ASCII slugs from Cyrillic and Latin names; descriptions stored as sanitised HTML.
+
+Descriptions keep a small inline allowlist, no attributes, no URLs: what is stored can be rendered
+as HTML without running anything (scripts, event handlers, styles, links and images are gone, text
+is entity-escaped). Lengths are bounded by the request types and again by the tables' CHECK
+constraints.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +37,14 @@ def slugify(text: str, max_length: int = 80) -> str:
     """`Диван Честер` -> `divan-chester`; never empty (falls back to `item`)."""
     slug = _NON_SLUG.sub("-", transliterate(text)).strip("-")
     return slug[:max_length].rstrip("-") or "item"
+
+ALLOWED_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li"}
+
+
+def clean_description(text: str | None) -> str | None:
+    if text is None:
+        return None
+    import nh3
+
+    cleaned = nh3.clean(text.strip(), tags=ALLOWED_TAGS, attributes={}, url_schemes=set(), strip_comments=True)
+    return cleaned or None

@@ -9,8 +9,8 @@ from typing import Any
 from psycopg import errors
 
 from shared.db.pool import statement_counter
+from shared.domain.media import image_url
 from shared.http.errors import ApiError, FieldError
-from shared.media import image_url
 
 
 def path_int(value: str) -> int:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
-import zipfile
 
-
-def zip_bytes(size: int = 0) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("chair.obj", "v 0 0 0\n" + "#" * size)
-    return buffer.getvalue()
-
+from tests.support.files import zip_bytes
 
 SAMPLES: dict[str, bytes] = {
     "zip": zip_bytes(),

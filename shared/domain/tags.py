@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from shared.db import fetch_all
-from shared.media import image_object
+from shared.domain.media import image_object
 
 _TAGS_OF_INTERIOR = """
 SELECT t.id, t.x, t.y, t.interior_image_id, t.created_at,

@@ -12,15 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.auth.guard import CurrentUser
-from shared.catalogue.common import image_prefix
-from shared.catalogue.paging import Page, paged
 from shared.config import get_settings
 from shared.db import fetch_all, fetch_one, transaction
+from shared.domain.common import image_prefix
+from shared.domain.paging import Page, paged
 from shared.http.errors import ApiError
 from shared.http.pagination import PageRequest
 
 try:  # the community group's seam; absent until it is installed
-    from shared.community.notify import notify
+    from shared.domain.notify import notify
 except ImportError:  # pragma: no cover - depends on what is installed
     notify = None
 
