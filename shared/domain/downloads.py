@@ -15,14 +15,11 @@ from shared.auth.guard import CurrentUser
 from shared.config import get_settings
 from shared.db import fetch_all, fetch_one, transaction
 from shared.domain.common import image_prefix
+from shared.domain.notify import notify
 from shared.domain.paging import Page, paged
 from shared.http.errors import ApiError
 from shared.http.pagination import PageRequest
-
-try:  # the community group's seam; absent until it is installed
-    from shared.domain.notify import notify
-except ImportError:  # pragma: no cover - depends on what is installed
-    notify = None
+from shared.storage import signed_download_url
 
 UNCOUNTED_ROLES = ("brand", "admin")
 
@@ -61,15 +58,13 @@ async def request_download(user: CurrentUser, model_id: str) -> dict[str, Any]:
                 "INSERT INTO downloads (user_id, model_id) VALUES (%s, %s)"
                 " ON CONFLICT (user_id, model_id) DO NOTHING RETURNING id", (user.id, model_id), conn,
             )
-            if first is not None and model["brand_id"] is not None and notify is not None:
+            if first is not None and model["brand_id"] is not None:
                 accounts = await fetch_all(
                     "SELECT id FROM profiles WHERE brand_id = %s AND role_id = 2", (model["brand_id"],), conn
                 )
                 for account in accounts:
                     await notify(conn, recipient_id=str(account["id"]), actor_id=user.id, type="download",
                                  model_id=model_id)
-    from shared.storage import signed_download_url
-
     ttl = settings.download_url_ttl_s
     url = await signed_download_url("files", model["file_key"], filename=model["file_name"], expires_in=ttl)
     return {"url": url, "expires_in": ttl}

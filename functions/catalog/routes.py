@@ -12,43 +12,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from functions.catalog.inputs import category_type, entry_id, image_rules, list_params
 from shared.auth.guard import CurrentUser, requires
 from shared.domain import dictionaries as d
-from shared.domain.common import path_int
 from shared.domain.deletion import delete_image_quietly
-from shared.http.app import build_app, lambda_handler
 from shared.http.bodies import read_write, set_fields
 from shared.http.envelope import created, ok
-from shared.http.errors import ApiError, FieldError
-from shared.http.ids import as_uuid, uuid_or_404
+from shared.http.errors import ApiError
+from shared.http.ids import as_uuid
 from shared.http.validation import query_bool
-
-CATEGORY_FILES: dict[str, Any] = {}
-
-
-def _category_files() -> dict[str, Any]:
-    if not CATEGORY_FILES:
-        from shared.http.forms import FileRule
-        CATEGORY_FILES["image"] = FileRule(kind="image", preset="category")
-    return CATEGORY_FILES
-
-
-def _entry_id(spec: d.Dictionary, request: Request) -> Any:
-    raw = request.path_params["id"]
-    return path_int(raw) if spec.int_id else uuid_or_404(raw)
 
 
 def _list_route(spec: d.Dictionary):  # noqa: ANN202
     @requires("pub")
     async def list_entries(request: Request, _: None) -> Response:
-        params = dict(request.query_params)
-        if "type" in spec.filters and params.get("type") not in (None, ""):
-            allowed = ("model", "interior") if spec.key == "categories" else ("1", "2")
-            if params["type"] not in allowed:
-                raise ApiError("validation", errors=[FieldError("type", f"must be one of: {', '.join(allowed)}")])
-        if params.get("parent_id") and not params["parent_id"].isdigit():
-            raise ApiError("validation", errors=[FieldError("parent_id", "expected an integer")])
-        return ok(await d.list_entries(spec, params))
+        return ok(await d.list_entries(spec, list_params(spec, request.query_params)))
 
     return list_entries
 
@@ -56,7 +34,7 @@ def _list_route(spec: d.Dictionary):  # noqa: ANN202
 def _get_route(spec: d.Dictionary):  # noqa: ANN202
     @requires("pub")
     async def get_entry(request: Request, _: None) -> Response:
-        return ok(await d.get_entry(spec, _entry_id(spec, request)))
+        return ok(await d.get_entry(spec, entry_id(spec, request.path_params["id"])))
 
     return get_entry
 
@@ -69,7 +47,7 @@ async def _stored_image(form: Any) -> str | None:
 def _create_route(spec: d.Dictionary):  # noqa: ANN202
     @requires("admin")
     async def create_entry(request: Request, _: CurrentUser) -> Response:
-        body, form = await read_write(request, spec.create, files=_category_files() if spec.has_image else None)
+        body, form = await read_write(request, spec.create, files=image_rules(spec))
         values = set_fields(body)
         image = await _stored_image(form)
         if image:
@@ -88,14 +66,14 @@ def _create_route(spec: d.Dictionary):  # noqa: ANN202
 def _update_route(spec: d.Dictionary):  # noqa: ANN202
     @requires("admin")
     async def update_entry(request: Request, _: CurrentUser) -> Response:
-        entry_id = _entry_id(spec, request)
-        body, form = await read_write(request, spec.edit, files=_category_files() if spec.has_image else None)
+        target = entry_id(spec, request.path_params["id"])
+        body, form = await read_write(request, spec.edit, files=image_rules(spec))
         values = set_fields(body)
         image = await _stored_image(form)
         if image:
             values["image_src"] = image
         try:
-            entry, old = await d.update_entry(spec, entry_id, values)
+            entry, old = await d.update_entry(spec, target, values)
         except BaseException:
             if form is not None:
                 await form.cleanup()
@@ -111,7 +89,7 @@ def _delete_route(spec: d.Dictionary):  # noqa: ANN202
     @requires("admin")
     async def delete_entry(request: Request, _: CurrentUser) -> Response:
         cascade = bool(query_bool(request, "cascade")) if spec.key == "categories" else False
-        row = await d.delete_entry(spec, _entry_id(spec, request), cascade=cascade)
+        row = await d.delete_entry(spec, entry_id(spec, request.path_params["id"]), cascade=cascade)
         if row.get("image_src"):
             await delete_image_quietly(row["image_src"])
         return ok({"id": row["id"] if spec.int_id else str(row["id"])}, "deleted")
@@ -131,10 +109,8 @@ async def render_platforms(request: Request, _: None) -> Response:
 
 @requires("pub")
 async def main_categories(request: Request, _: None) -> Response:
-    category_type = request.query_params.get("type") or None
-    if category_type not in (None, "model", "interior"):
-        raise ApiError("validation", errors=[FieldError("type", "must be one of: model, interior")])
-    return ok(await d.main_categories(category_type, bool(query_bool(request, "models_count"))))
+    kind = category_type(request.query_params.get("type"))
+    return ok(await d.main_categories(kind, bool(query_bool(request, "models_count"))))
 
 
 @requires("pub")
@@ -165,5 +141,3 @@ def _routes() -> list[Route]:
 
 
 routes = _routes()
-app = build_app(routes)
-handler = lambda_handler(app)
