@@ -154,14 +154,17 @@ def api_statement(path: str) -> tuple[str, dict[str, Any]]:
 
     from starlette.requests import Request
 
-    from shared.catalogue import model_list as ml
+    from functions.models.inputs import list_filters
+    from functions.models.queries import lists as ml
+    from shared.http.pagination import page_request
 
     parts = urlsplit(path)
     request = Request({"type": "http", "method": "GET", "path": parts.path, "query_string": parts.query.encode(),
                        "headers": []})
-    filters = ml.parse_filters(request)
-    # what the API runs once its process has the big total cached (see model_list's docstring)
-    query = ml.list_models_query(filters, ml.models_page(request), with_count=counted_in_statement(filters))
+    filters = ml.model_filters(list_filters(request.query_params))
+    # what the API runs once its process has the big total cached (see functions/models/listing.py)
+    page = page_request(request, ml.ORDER_COLUMNS)
+    query = ml.list_models_query(filters, page, with_count=counted_in_statement(filters))
     return query.sql, query.params
 
 
@@ -169,7 +172,7 @@ def counted_in_statement(filters: Any) -> bool:
     """Whether the API's statement counts: only while the total is within COUNT_CAP (else it is cached)."""
     import psycopg
 
-    from shared.catalogue import model_list as ml
+    from functions.models.queries import lists as ml
     from shared.db.pool import database_url
 
     with psycopg.connect(database_url()) as conn:

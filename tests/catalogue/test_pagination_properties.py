@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.catalogue.model_list import ORDER_COLUMNS
+from functions.models.queries.lists import ORDER_COLUMNS
 
 FILTERS = st.fixed_dictionaries(
     {},

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.community.model_extras import model_extras
+from functions.models.queries.detail import model_extras
 from tests.support.community_world import PNG
 
 ROLES = ("anonymous", "other_designer", "author", "brand", "admin")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.models.queries.writes import live_model
 from shared.auth.guard import CurrentUser
-from shared.db import fetch_one
 from shared.http.errors import ApiError
 
 
@@ -19,8 +19,7 @@ def check_owner(user: CurrentUser, brand_id: Any) -> None:
 
 async def editable_model(user: CurrentUser, model_id: str, conn: Any = None, *, lock: bool = False) -> dict[str, Any]:
     """The live model row if `user` may edit it: 404 when missing or deleted, 403 for another brand's."""
-    sql = "SELECT * FROM models WHERE id = %s AND NOT is_deleted" + (" FOR UPDATE" if lock else "")  # noqa: S608
-    row = await fetch_one(sql, (model_id,), conn)
+    row = await live_model(model_id, conn, lock=lock)
     if row is None:
         raise ApiError("not_found")
     check_owner(user, row["brand_id"])

@@ -1,4 +1,5 @@
-"""`GET /api/models/:identifier`: the full model in one statement, plus the community extras."""
+"""`GET /api/models/:identifier`: the full model in one statement, the community extras (interiors
+that pin the model, whether the viewer saved it) and the view it counts."""
 
 from __future__ import annotations
 
@@ -7,17 +8,14 @@ from typing import Any
 
 import msgspec
 
-from shared.db import connection, fetch_one
+from shared.db import connection, fetch_all, fetch_one
 from shared.domain.common import image_prefix
+from shared.domain.media import image_object
 from shared.http.errors import ApiError
 from shared.http.ids import as_uuid
 
-try:  # the community group's seam; absent until it is installed
-    from shared.community.model_extras import model_extras
-except ImportError:  # pragma: no cover - depends on what is installed
-    model_extras = None
-
 log = logging.getLogger("tridmo.models")
+USED_INTERIORS_LIMIT = 24
 
 DETAIL_SQL = """
 SELECT m.is_deleted, m.brand_id, json_build_object(
@@ -73,11 +71,38 @@ async def model_detail(identifier: str, *, include_deleted: bool = False, conn: 
     return msgspec.json.decode(row["j"])
 
 
+USED_INTERIORS_SQL = """
+SELECT i.id, i.slug, i.name, cov.image_src AS cover_src
+FROM interiors i
+LEFT JOIN interior_images cov ON cov.interior_id = i.id AND cov.is_main
+WHERE i.id IN (SELECT t.interior_id FROM interior_tags t WHERE t.model_id = %s)
+  AND i.status = 1 AND NOT i.is_deleted
+ORDER BY i.created_at DESC, i.id DESC
+LIMIT %s
+"""
+SAVED_SQL = "SELECT 1 FROM saved_models WHERE user_id = %s AND model_id = %s"
+
+
+async def model_extras(model_id: str, viewer_id: str | None) -> dict[str, Any]:
+    """`{"used_interiors": [approved, live interiors pinning the model], "is_saved": bool}`."""
+    model_uuid = as_uuid(model_id)
+    if model_uuid is None:
+        return {"used_interiors": [], "is_saved": False}
+    async with connection() as conn:
+        rows = await fetch_all(USED_INTERIORS_SQL, (model_uuid, USED_INTERIORS_LIMIT), conn)
+        is_saved = False
+        viewer = as_uuid(viewer_id) if viewer_id else None
+        if viewer is not None:
+            is_saved = await fetch_one(SAVED_SQL, (viewer, model_uuid), conn) is not None
+    used = [
+        {"id": str(r["id"]), "slug": r["slug"], "name": r["name"], "cover": image_object(r["cover_src"])}
+        for r in rows
+    ]
+    return {"used_interiors": used, "is_saved": is_saved}
+
+
 async def with_extras(model: dict[str, Any], viewer_id: str | None) -> dict[str, Any]:
-    extras: dict[str, Any] = {"used_interiors": [], "is_saved": False}
-    if model_extras is not None:
-        extras.update(await model_extras(model["id"], viewer_id))
-    model.update(extras)
+    model.update(await model_extras(model["id"], viewer_id))
     return model
 
 
