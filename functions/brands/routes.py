@@ -3,49 +3,43 @@ a brand's own admin account may edit its brand."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from functions.brands import queries, writes
+from functions.brands.inputs import ARRAYS, LOGO_RULES, BrandEdit, BrandIn
 from shared.auth.guard import CurrentUser, requires
-from shared.catalogue import brands as b
 from shared.domain.deletion import delete_image_quietly, delete_user_everywhere
-from shared.http.app import build_app, lambda_handler
 from shared.http.bodies import read_write, set_fields
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError
 from shared.http.ids import query_uuid, uuid_or_404
 from shared.http.pagination import page_request
 
-ARRAYS = ("styles",)
-
-
-def _logo_rule() -> dict[str, Any]:
-    from shared.http.forms import FileRule
-    return {"image": FileRule(kind="image", preset="brand_logo")}
-
 
 @requires("pub")
 async def list_brands(request: Request, _: None) -> Response:
-    page = page_request(request, b.ORDER_COLUMNS)
+    page = page_request(request, queries.ORDER_COLUMNS)
     country = query_uuid(request, "country_id")
-    result = await b.list_brands(page, request.query_params.get("name") or None, country)
+    result = await queries.brands_page(page, request.query_params.get("name") or None, country)
     return ok(result.answer("brands"))
 
 
 @requires("pub")
 async def get_brand(request: Request, _: None) -> Response:
-    return ok({"brand": await b.get_brand(request.path_params["identifier"])})
+    brand = await queries.brand_detail(request.path_params["identifier"])
+    if brand is None:
+        raise ApiError("not_found")
+    return ok({"brand": brand})
 
 
 @requires("admin")
 async def create_brand(request: Request, _: CurrentUser) -> Response:
-    body, form = await read_write(request, b.BrandIn, files=_logo_rule(), arrays=ARRAYS)
+    body, form = await read_write(request, BrandIn, files=LOGO_RULES, arrays=ARRAYS)
     logo = form.file("image").key if form is not None and form.file("image") else None
     try:
-        result = await b.create_brand(body, logo)
+        result = await writes.create_brand(body, logo)
     except BaseException:
         if form is not None:
             await form.cleanup()
@@ -58,13 +52,13 @@ async def update_brand(request: Request, user: CurrentUser) -> Response:
     brand_id = uuid_or_404(request.path_params["id"])
     if not user.is_admin and user.brand_id != brand_id:
         raise ApiError("access_denied")
-    body, form = await read_write(request, b.BrandEdit, files=_logo_rule(), arrays=ARRAYS)
+    body, form = await read_write(request, BrandEdit, files=LOGO_RULES, arrays=ARRAYS)
     values = set_fields(body)
     stored = form.file("image") if form is not None else None
     if stored:
         values["logo"] = stored.key
     try:
-        brand, replaced = await b.update_brand(brand_id, values)
+        brand, replaced = await writes.update_brand(brand_id, values)
     except BaseException:
         if form is not None:
             await form.cleanup()
@@ -77,7 +71,7 @@ async def update_brand(request: Request, user: CurrentUser) -> Response:
 @requires("admin")
 async def delete_brand(request: Request, _: CurrentUser) -> Response:
     brand_id = uuid_or_404(request.path_params["id"])
-    accounts, logo = await b.delete_brand(brand_id)
+    accounts, logo = await writes.delete_brand(brand_id)
     for account in accounts:
         await delete_user_everywhere(account)
     if logo:
@@ -92,5 +86,3 @@ routes = [
     Route("/api/brands/{id}", update_brand, methods=["PUT"]),
     Route("/api/brands/{id}", delete_brand, methods=["DELETE"]),
 ]
-app = build_app(routes)
-handler = lambda_handler(app)

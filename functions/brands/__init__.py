@@ -1,0 +1,10 @@
+"""`/api/brands`: brands and their admin accounts. Handlers in routes.py, SQL in queries.py, input
+types in inputs.py, the write transactions in writes.py."""
+
+from functions.brands.routes import routes
+from shared.http.app import build_app, lambda_handler
+
+app = build_app(routes)
+handler = lambda_handler(app)
+
+__all__ = ["app", "handler", "routes"]
