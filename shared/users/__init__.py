@@ -1,1 +1,0 @@
-"""User-level operations that span several tables (deletion, bans)."""
