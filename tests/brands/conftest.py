@@ -1,0 +1,3 @@
+"""The catalogue world the brands tests run in (tests/support/catalogue_world.py)."""
+
+from tests.support.catalogue_world import world  # noqa: F401
