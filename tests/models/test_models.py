@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.db.pool import statement_counter
+from shared.storage import ObjectNotFound, get_storage
 from tests.support.catalogue_world import create_model
 from tests.support.files import png_bytes, zip_bytes
 
@@ -108,8 +109,6 @@ async def test_edit_images_links_file_and_delete(client, world, sql):
                          headers=account.auth)
     assert r.status_code == 200, r.text
     assert r.json()["data"]["model"]["file"]["name"] == "new.zip"
-    from shared.storage import ObjectNotFound, get_storage
-
     with pytest.raises(ObjectNotFound):
         await get_storage().head("files", old_key)
     r = await client.put(f"/api/models/{mid}", json={"name": "Hijack"}, headers=beta["account"].auth)
