@@ -11,6 +11,7 @@ import re
 from typing import Annotated
 
 import msgspec
+import nh3
 
 from shared.http.errors import ApiError, FieldError
 
@@ -39,8 +40,6 @@ class CommentEdit(msgspec.Struct, forbid_unknown_fields=False):
 
 
 def sanitize(text: str) -> str:
-    import nh3  # heavy: a compiled HTML sanitiser only comment writes need, kept out of cold starts
-
     cleaned = nh3.clean(_CONTROL.sub("", text), tags=set()).replace("&amp;", "&").strip()
     if not cleaned:
         raise ApiError("validation", errors=[FieldError("text", "must not be empty")])
