@@ -12,8 +12,9 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from shared.auth.guard import CurrentUser
-from shared.db import fetch_one
+from shared.db import connection, fetch_all, fetch_one
 from shared.domain.media import image_object
+from shared.domain.tags import tags_of_interior
 from shared.http.errors import ApiError
 from shared.http.ids import as_uuid
 
@@ -137,8 +138,6 @@ async def interior_detail(
     interior_id: str, viewer: CurrentUser | None, conn: AsyncConnection[Any] | None = None
 ) -> dict[str, Any]:
     """The full interior: card fields plus description, category, style, platform, images, tags, flags."""
-    from shared.db import connection, fetch_all
-    from shared.domain.tags import tags_of_interior
 
     async def run(c: AsyncConnection[Any]) -> dict[str, Any]:
         row = await fetch_one(_DETAIL, (interior_id,), c)

@@ -1,78 +1,28 @@
-"""Statistics in the business time zone, computed in SQL with bounded cost.
+"""The statistics group's SQL, every query over the daily rollups but the site counters.
 
-Every query reads daily rollups (supabase/migrations/20261125000600_stats_rollups.sql), kept by
-triggers in the same transaction as the events: at most one row per day for the site series
-(registrations, interiors) and per day and brand/category pair for the charts, totals and the brand
-and category top lists and a brand's charts and totals, and one row per day and model touched for
-the models top list. So a query's
-cost follows the days in the period (at most 366), never the number of events or models.
-Series come from `generate_series` left-joined to the rollup, so empty days are zeros, not gaps.
-Periods are calendar windows ending today in `Settings.business_timezone`: `day` (today), `week`
-(the last 7 days), `month` (the last 30 days, the default), `year` (the last 365 days). There is
-no unbounded "all time" period.
+The rollups (supabase/migrations/20261125000600_stats_rollups.sql) are kept by triggers in the same
+transaction as the events: at most one row per day for the site series (registrations, interiors)
+and per day and brand/category pair for the charts, totals and the brand and category top lists and
+a brand's charts and totals, and one row per day and model touched for the models top list. So a
+query's cost follows the days in the period (at most 366, see periods.py), never the number of events
+or models. Series come from `generate_series` left-joined to the rollup, so empty days are zeros, not gaps.
 Pending, rejected and deleted interiors are never counted, and neither are their tags; events of
 deleted models are not counted either.
-
-Results are cached per process for a few seconds (dashboards poll; a cache miss costs one query).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+SITE_COUNTERS = """
+SELECT (SELECT count(*) FROM brands) AS brands_count,
+       (SELECT count(*) FROM models WHERE NOT is_deleted) AS models_count,
+       (SELECT count(*) FROM profiles WHERE role_id = 3) AS designers_count,
+       (SELECT count(*) FROM interiors WHERE status = 1 AND NOT is_deleted) AS interiors_count
+"""
 
-from shared.config import get_settings
-from shared.domain.cache import TTLCache
-from shared.http.errors import ApiError, FieldError
-
-PERIOD_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
-TOPICS = ("downloads", "tags")
-CACHE_TTL_S = 10.0  # STATS_CACHE_TTL_S overrides (0 turns the cache off)
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().business_timezone)
-
-
-def today() -> date:
-    return datetime.now(zone()).date()
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=zone())
-
-
-@dataclass(frozen=True)
-class Window:
-    start: datetime  # inclusive, aware
-    end: datetime  # exclusive, aware
-    first_day: date
-    last_day: date
-
-
-def period_window(period: str) -> Window:
-    if period not in PERIOD_DAYS:
-        raise ApiError("validation", errors=[FieldError("period", "must be one of: day, week, month, year")])
-    last = today()
-    end = local_midnight(last + timedelta(days=1))
-    days = PERIOD_DAYS[period]
-    first = last - timedelta(days=days - 1)
-    return Window(local_midnight(first), end, first, last)
-
-
-def month_window(year: int, month: int) -> tuple[datetime, datetime]:
-    start = local_midnight(date(year, month, 1))
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    return start, local_midnight(nxt)
-
-
-def year_window(year: int) -> tuple[datetime, datetime]:
-    return local_midnight(date(year, 1, 1)), local_midnight(date(year + 1, 1, 1))
-
-
-cache = TTLCache(env_name="STATS_CACHE_TTL_S", default_ttl=CACHE_TTL_S)
-
+# The rollups' time zone (rollups.py): read under a row lock, and the recount in a new zone.
+ROLLUP_ZONE_FOR_UPDATE = "SELECT zone FROM stats_settings FOR UPDATE"
+NO_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = 0"
+REBUILD_ROLLUPS = "SELECT stats_rebuild(%s)"
 
 # Site series: a column of stats_daily_site.
 REGISTRATIONS = "registrations"

@@ -1,4 +1,6 @@
-"""The interiors list query: filters, visibility, order, offset or keyset paging, total in one round trip.
+"""The interiors group's SQL: the list (below), counts, and the statements of writes, likes and views.
+
+The list query: filters, visibility, order, offset or keyset paging, total in one round trip.
 
 Visibility is split into disjoint branches, each of which a partial index serves in every list order
 (see `visibility`): the public sees one branch (approved), a signed-in user two (approved, plus their
@@ -9,21 +11,19 @@ however big it gets; the total is the sum of per-branch counts (the approved one
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from starlette.requests import Request
 
+from functions.interiors.inputs import ListFilters
 from shared.auth.guard import CurrentUser
 from shared.db import fetch_all, fetch_val
 from shared.domain.cache import TTLCache
 from shared.domain.interiors import CARD_JOINS, PUBLIC
 from shared.domain.media import image_url
-from shared.http.errors import ApiError, FieldError
-from shared.http.ids import field_uuid, query_uuid_list
-from shared.http.pagination import PageRequest, encode_cursor, page_request, pagination
-from shared.http.validation import query_int_list, query_list
+from shared.http.pagination import PageRequest, encode_cursor, pagination
 
 ORDER_COLUMNS = {
     "created_at": "i.created_at",
@@ -31,7 +31,7 @@ ORDER_COLUMNS = {
     "likes": "i.likes_count",
     "saves": "i.saves_count",
 }
-COUNT_CAP = 1000  # totals above this come from a short per-process cache (see list_page)
+COUNT_CAP = 1000  # totals above this come from a short per-process cache (see interiors_page)
 
 
 count_cache = TTLCache(ttl=10.0)
@@ -43,7 +43,7 @@ class Visibility(str):
     """The visibility WHERE part as disjoint branches, each `(sql, params)`.
 
     As a string it is the plain OR of the branches (so it still reads as an ordinary WHERE part, and
-    its params are `self.params`, first in the list's params); `list_page` runs each branch as its own
+    its params are `self.params`, first in the list's params); `interiors_page` runs each branch as its own
     UNION ALL arm instead, because PostgreSQL has no index-ordered plan for `status = 1 OR author_id = x`.
     """
 
@@ -85,40 +85,38 @@ def visibility(user: CurrentUser | None, *, own: bool = False, status: int | Non
     return Visibility(kept)
 
 
-def list_filters(request: Request, user: CurrentUser | None, *, own: bool = False) -> tuple[list[str], list[Any]]:
+def list_where(
+    filters: ListFilters, user: CurrentUser | None, *, own: bool = False
+) -> tuple[list[str], list[Any]]:
     """WHERE parts for GET /api/interiors (and the caller's own list when `own`).
 
     The first part is the `Visibility` (its params first); the others are filters every branch shares.
+    Anyone may filter by status: the visibility rule already decides, so it can only narrow.
     """
-    q = request.query_params
-    status = q.get("status")
-    if status not in (None, "") and status not in ("0", "1", "2"):
-        raise ApiError("validation", errors=[FieldError("status", "must be 0, 1 or 2")])
-    # Anyone may filter by status: the visibility rule already decides, so it can only narrow.
-    visible = visibility(user, own=own, status=int(status) if status else None)
+    visible = visibility(user, own=own, status=filters.status)
     where: list[str] = [visible]
     params: list[Any] = visible.params
-    if name := (q.get("name") or "").strip():
+    if name := filters.name:
         where.append("i.name ILIKE %s")
         params.append("%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-    if categories := query_int_list(request, "categories"):
+    if categories := filters.categories:
         where.append("i.category_id = ANY(%s)")
         params.append(categories)
-    if styles := query_int_list(request, "styles"):
+    if styles := filters.styles:
         where.append("i.style_id = ANY(%s)")
         params.append(styles)
-    if platforms := query_list(request, "platforms"):
+    if platforms := filters.platforms:
         where.append("i.render_platform_id = ANY(%s::uuid[])")
-        params.append(query_uuid_list(platforms, "platforms"))
-    if author := (q.get("author") or "").strip():
+        params.append(platforms)
+    if author := filters.author:
         where.append("i.author_id = (SELECT id FROM profiles WHERE username = %s)")
         params.append(author)
-    if brand := (q.get("has_models_of_brand") or "").strip():
+    if brand := filters.has_models_of_brand:
         where.append(
             "EXISTS (SELECT 1 FROM interior_tags t JOIN models m ON m.id = t.model_id"
             " WHERE t.interior_id = i.id AND m.brand_id = %s)"
         )
-        params.append(field_uuid(brand, "has_models_of_brand"))
+        params.append(brand)
     return where, params
 
 
@@ -219,8 +217,8 @@ def page_sql(
     return sql, params
 
 
-async def list_page(
-    request: Request, where: list[str], params: list[Any]
+async def interiors_page(
+    page: PageRequest, where: list[str], params: list[Any]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of cards and the pagination block, in one round trip.
 
@@ -230,7 +228,6 @@ async def list_page(
     every 10 s (stale-while-revalidate), so no request ever waits on a full count after the first. The
     approved branch's count is the same statement for everyone, so signed-in users share the public's.
     """
-    page: PageRequest = page_request(request, ORDER_COLUMNS)
     branches = branches_of(where, params)
     count_keys: list[tuple[str, bytes]] = []
     known_totals: list[int | None] = []
@@ -267,3 +264,57 @@ async def list_page(
         sort_value = last_created if page.order_key == "created_at" else str(last[f"{page.order_key}_count"])
         next_cursor = encode_cursor(page.order_key, sort_value, last["id"])
     return items, pagination(page, total, next_cursor)
+
+
+# Counts -------------------------------------------------------------------------------------------------
+
+COUNTS_BY_STATUS = """
+SELECT count(*) FILTER (WHERE status = 1) AS approved, count(*) FILTER (WHERE status = 0) AS pending,
+       count(*) FILTER (WHERE status = 2) AS rejected, count(*) AS all
+FROM interiors WHERE NOT is_deleted"""
+APPROVED_COUNT = "SELECT count(*) AS approved FROM interiors WHERE status = 1 AND NOT is_deleted"
+
+
+# Writes -------------------------------------------------------------------------------------------------
+
+SLUG_TAKEN = "SELECT 1 FROM interiors WHERE slug = %s AND id IS DISTINCT FROM %s"
+INSERT_INTERIOR = """INSERT INTO interiors (slug, name, description, author_id, category_id, style_id,
+                                              render_platform_id)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id"""
+
+
+def update_interior_sql(columns: Iterable[str]) -> str:
+    """UPDATE of the given columns (each a `%(name)s` param) and `updated_at`, for `%(id)s`."""
+    assignments = ", ".join(f"{k} = %({k})s" for k in columns)
+    return f"UPDATE interiors SET {assignments}, updated_at = now() WHERE id = %(id)s"  # noqa: S608 - names are code
+
+
+SOFT_DELETE = "UPDATE interiors SET is_deleted = true, deleted_at = now(), updated_at = now() WHERE id = %s"
+SET_STATUS = "UPDATE interiors SET status = %s, updated_at = now() WHERE id = %s"
+
+# References an interior points at, each with its kind
+CATEGORY_TYPE = "SELECT type FROM categories WHERE id = %s"
+STYLE_TYPE = "SELECT type FROM styles WHERE id = %s"
+PLATFORM_TYPE = "SELECT type FROM platforms WHERE id = %s"
+
+
+# Images -------------------------------------------------------------------------------------------------
+
+INSERT_IMAGE = "INSERT INTO interior_images (interior_id, image_src, is_main, position) VALUES (%s, %s, %s, %s)"
+DELETE_IMAGES = "DELETE FROM interior_images WHERE interior_id = %s AND id = ANY(%s::uuid[]) RETURNING image_src"
+DELETE_COVER = "DELETE FROM interior_images WHERE interior_id = %s AND is_main RETURNING image_src"
+NEXT_IMAGE_POSITION = "SELECT coalesce(max(position), 0) + 1 FROM interior_images WHERE interior_id = %s"
+GALLERY_SIZE = "SELECT count(*) FROM interior_images WHERE interior_id = %s AND NOT is_main"
+IMAGES_COVER_FIRST = (
+    "SELECT id, is_main FROM interior_images WHERE interior_id = %s ORDER BY is_main DESC, position, created_at"
+)
+MAKE_COVER = "UPDATE interior_images SET is_main = true WHERE id = %s"
+IMAGE_INTERIOR = "SELECT interior_id FROM interior_images WHERE id = %s"
+
+
+# Likes and views ----------------------------------------------------------------------------------------
+
+INSERT_LIKE = "INSERT INTO interior_likes (interior_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1"
+DELETE_LIKE = "DELETE FROM interior_likes WHERE interior_id = %s AND user_id = %s RETURNING 1"
+LIKES_COUNT = "SELECT likes_count FROM interiors WHERE id = %s"
+INSERT_VIEW = "INSERT INTO interior_views (interior_id, viewer) VALUES (%s, %s) ON CONFLICT DO NOTHING"

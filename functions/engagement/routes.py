@@ -2,79 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from functions.engagement import queries
+from functions.engagement.comments import can_edit, find_comment, one_comment, resolve_entity, top_level_page
+from functions.engagement.inputs import CommentBody, CommentEdit, SaveInteriorBody, SaveModelBody, sanitize
 from shared.auth.guard import CurrentUser, requires
-from shared.community.comments import (
-    can_edit,
-    find_comment,
-    one_comment,
-    resolve_entity,
-    sanitize,
-    top_level_page,
-)
 from shared.db import connection, fetch_all, fetch_one, fetch_val, transaction
-from shared.domain.interiors import CARD_COLUMNS, CARD_JOINS, card, find_interior, visible_sql
+from shared.domain.interiors import card, find_interior, visible_sql
 from shared.domain.media import image_object
 from shared.domain.notify import notify, notify_brand
-from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
 from shared.http.ids import field_uuid, path_uuid
 from shared.http.pagination import page_request, pagination
 from shared.http.validation import parse_body
 
-RawText = Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
-
-
-class SaveModelBody(msgspec.Struct, forbid_unknown_fields=False):
-    model_id: str
-
-
-class SaveInteriorBody(msgspec.Struct, forbid_unknown_fields=False):
-    interior_id: str
-
-
-class CommentBody(msgspec.Struct, forbid_unknown_fields=False):
-    entity_id: str
-    text: RawText
-    entity_source: str | None = None
-    parent_id: str | None = None
-
-
-class CommentEdit(msgspec.Struct, forbid_unknown_fields=False):
-    text: RawText
-
-
 # Saved models -------------------------------------------------------------------------------------------
-
-_SAVED_MODELS = """
-SELECT m.id, m.slug, m.name, m.brand_id, b.name AS brand_name, b.slug AS brand_slug, mc.image_src AS cover_src,
-       m.saves_count, s.created_at AS saved_at
-FROM saved_models s
-JOIN models m ON m.id = s.model_id AND NOT m.is_deleted
-LEFT JOIN brands b ON b.id = m.brand_id
-LEFT JOIN model_images mc ON mc.model_id = m.id AND mc.is_main
-WHERE s.user_id = %s
-ORDER BY s.created_at DESC, s.model_id DESC
-LIMIT %s OFFSET %s
-"""
 
 
 @requires("user")
 async def list_saved_models(request: Request, user: CurrentUser) -> Response:
     page = page_request(request, {"created_at": "s.created_at"})
     async with connection() as conn:
-        total = await fetch_val(
-            "SELECT count(*) FROM saved_models s JOIN models m ON m.id = s.model_id AND NOT m.is_deleted"
-            " WHERE s.user_id = %s", (user.id,), conn,
-        )
-        rows = await fetch_all(_SAVED_MODELS, (user.id, page.limit, page.offset), conn)
+        total = await fetch_val(queries.SAVED_MODELS_COUNT, (user.id,), conn)
+        rows = await fetch_all(queries.SAVED_MODELS_PAGE, (user.id, page.limit, page.offset), conn)
     models = []
     for r in rows:
         cover = image_object(r["cover_src"])
@@ -91,23 +45,18 @@ async def list_saved_models(request: Request, user: CurrentUser) -> Response:
 async def save_model(request: Request, user: CurrentUser) -> Response:
     body = await parse_body(request, SaveModelBody)
     model_id = field_uuid(body.model_id, "model_id")
-    if await fetch_one("SELECT 1 FROM models WHERE id = %s AND NOT is_deleted", (model_id,)) is None:
+    if await fetch_one(queries.LIVE_MODEL, (model_id,)) is None:
         raise ApiError("not_found")
-    await fetch_all(
-        "INSERT INTO saved_models (user_id, model_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-        (user.id, model_id),
-    )
-    count = await fetch_val("SELECT saves_count FROM models WHERE id = %s", (model_id,))
+    await fetch_all(queries.SAVE_MODEL, (user.id, model_id))
+    count = await fetch_val(queries.MODEL_SAVES_COUNT, (model_id,))
     return ok({"is_saved": True, "saves_count": count}, "saved")
 
 
 @requires("user")
 async def unsave_model(request: Request, user: CurrentUser) -> Response:
     model_id = path_uuid(request, "model_id")
-    await fetch_all(
-        "DELETE FROM saved_models WHERE user_id = %s AND model_id = %s RETURNING 1", (user.id, model_id)
-    )
-    count = await fetch_val("SELECT saves_count FROM models WHERE id = %s", (model_id,))
+    await fetch_all(queries.UNSAVE_MODEL, (user.id, model_id))
+    count = await fetch_val(queries.MODEL_SAVES_COUNT, (model_id,))
     if count is None:
         raise ApiError("not_found")
     return ok({"is_saved": False, "saves_count": count}, "unsaved")
@@ -120,15 +69,10 @@ async def unsave_model(request: Request, user: CurrentUser) -> Response:
 async def list_saved_interiors(request: Request, user: CurrentUser) -> Response:
     page = page_request(request, {"created_at": "s.created_at"})
     visible, params = visible_sql(user)
-    base = f"FROM saved_interiors s JOIN interiors i ON i.id = s.interior_id AND {visible} WHERE s.user_id = %s"
     async with connection() as conn:
-        total = await fetch_val(f"SELECT count(*) {base}", [*params, user.id], conn)  # noqa: S608
+        total = await fetch_val(queries.saved_interiors_count_sql(visible), [*params, user.id], conn)
         rows = await fetch_all(
-            f"SELECT {CARD_COLUMNS}, s.created_at AS saved_at FROM saved_interiors s"  # noqa: S608
-            f" JOIN interiors i ON i.id = s.interior_id AND {visible} {CARD_JOINS}"
-            " WHERE s.user_id = %s ORDER BY s.created_at DESC, s.interior_id DESC LIMIT %s OFFSET %s",
-            [*params, user.id, page.limit, page.offset],
-            conn,
+            queries.saved_interiors_page_sql(visible), [*params, user.id, page.limit, page.offset], conn
         )
     interiors = [card(r) | {"saved_at": r["saved_at"]} for r in rows]
     return ok({"interiors": interiors, "pagination": pagination(page, total)})
@@ -139,21 +83,16 @@ async def save_interior(request: Request, user: CurrentUser) -> Response:
     body = await parse_body(request, SaveInteriorBody)
     interior_id = field_uuid(body.interior_id, "interior_id")
     await find_interior(interior_id, user)
-    await fetch_all(
-        "INSERT INTO saved_interiors (user_id, interior_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-        (user.id, interior_id),
-    )
-    count = await fetch_val("SELECT saves_count FROM interiors WHERE id = %s", (interior_id,))
+    await fetch_all(queries.SAVE_INTERIOR, (user.id, interior_id))
+    count = await fetch_val(queries.INTERIOR_SAVES_COUNT, (interior_id,))
     return ok({"is_saved": True, "saves_count": count}, "saved")
 
 
 @requires("user")
 async def unsave_interior(request: Request, user: CurrentUser) -> Response:
     interior_id = path_uuid(request, "interior_id")
-    await fetch_all(
-        "DELETE FROM saved_interiors WHERE user_id = %s AND interior_id = %s RETURNING 1", (user.id, interior_id)
-    )
-    count = await fetch_val("SELECT saves_count FROM interiors WHERE id = %s", (interior_id,))
+    await fetch_all(queries.UNSAVE_INTERIOR, (user.id, interior_id))
+    count = await fetch_val(queries.INTERIOR_SAVES_COUNT, (interior_id,))
     if count is None:
         raise ApiError("not_found")
     return ok({"is_saved": False, "saves_count": count}, "unsaved")
@@ -185,19 +124,13 @@ async def create_comment(request: Request, user: CurrentUser) -> Response:
         parent_id = None
         replied_to = None
         if body.parent_id:
-            parent = await fetch_one(
-                "SELECT id, parent_id, user_id, model_id, interior_id FROM comments WHERE id = %s",
-                (field_uuid(body.parent_id, "parent_id"),), conn,
-            )
+            parent = await fetch_one(queries.PARENT_COMMENT, (field_uuid(body.parent_id, "parent_id"),), conn)
             if parent is None or str(parent["model_id"] or parent["interior_id"]) != entity["id"]:
                 raise ApiError("validation", errors=[FieldError("parent_id", "not a comment on this entity")])
             parent_id = str(parent["parent_id"] or parent["id"])  # replies to replies join the thread's root
             replied_to = parent["user_id"]
         column = "model_id" if entity["source"] == "models" else "interior_id"
-        row = await fetch_one(
-            f"INSERT INTO comments ({column}, parent_id, user_id, text) VALUES (%s, %s, %s, %s) RETURNING id",  # noqa: S608
-            (entity["id"], parent_id, user.id, text), conn,
-        )
+        row = await fetch_one(queries.insert_comment_sql(column), (entity["id"], parent_id, user.id, text), conn)
         assert row is not None
         comment_id = str(row["id"])
         link = {column: entity["id"], "comment_id": comment_id}
@@ -223,7 +156,7 @@ async def edit_comment(request: Request, user: CurrentUser) -> Response:
         row = await find_comment(comment_id, user, conn, lock=True)
         if not can_edit(row, user):
             raise ApiError("access_denied")
-        await conn.execute("UPDATE comments SET text = %s, updated_at = now() WHERE id = %s", (text, comment_id))
+        await conn.execute(queries.UPDATE_COMMENT_TEXT, (text, comment_id))
         comment = await one_comment(comment_id, user, conn)
     return ok({"comment": comment}, "updated")
 
@@ -235,7 +168,7 @@ async def delete_comment(request: Request, user: CurrentUser) -> Response:
         row = await find_comment(comment_id, user, conn, lock=True)
         if not can_edit(row, user):
             raise ApiError("access_denied")
-        await conn.execute("DELETE FROM comments WHERE id = %s", (comment_id,))
+        await conn.execute(queries.DELETE_COMMENT, (comment_id,))
     return ok(None, "deleted")
 
 
@@ -244,10 +177,7 @@ async def like_comment(request: Request, user: CurrentUser) -> Response:
     comment_id = path_uuid(request)
     async with transaction() as conn:
         row = await find_comment(comment_id, user, conn)
-        inserted = await fetch_one(
-            "INSERT INTO comment_likes (comment_id, user_id) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-            (comment_id, user.id), conn,
-        )
+        inserted = await fetch_one(queries.LIKE_COMMENT, (comment_id, user.id), conn)
         if inserted and row["user_id"] is not None:
             entity = row["entity"]
             column = "model_id" if entity["source"] == "models" else "interior_id"
@@ -255,7 +185,7 @@ async def like_comment(request: Request, user: CurrentUser) -> Response:
                 conn, recipient_id=str(row["user_id"]), actor_id=user.id, type="comment_like",
                 comment_id=comment_id, **{column: entity["id"]},
             )
-    count = await fetch_val("SELECT likes_count FROM comments WHERE id = %s", (comment_id,))
+    count = await fetch_val(queries.COMMENT_LIKES_COUNT, (comment_id,))
     return ok({"is_liked": True, "likes_count": count}, "liked")
 
 
@@ -263,10 +193,8 @@ async def like_comment(request: Request, user: CurrentUser) -> Response:
 async def unlike_comment(request: Request, user: CurrentUser) -> Response:
     comment_id = path_uuid(request)
     await find_comment(comment_id, user)
-    await fetch_all(
-        "DELETE FROM comment_likes WHERE comment_id = %s AND user_id = %s RETURNING 1", (comment_id, user.id)
-    )
-    count = await fetch_val("SELECT likes_count FROM comments WHERE id = %s", (comment_id,))
+    await fetch_all(queries.UNLIKE_COMMENT, (comment_id, user.id))
+    count = await fetch_val(queries.COMMENT_LIKES_COUNT, (comment_id,))
     return ok({"is_liked": False, "likes_count": count}, "unliked")
 
 
@@ -284,5 +212,3 @@ routes = [
     Route("/api/comments/{id}", edit_comment, methods=["PUT"]),
     Route("/api/comments/{id}", delete_comment, methods=["DELETE"]),
 ]
-app = build_app(routes)
-handler = lambda_handler(app)

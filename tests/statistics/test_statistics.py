@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.community.statistics import cache
+from functions.statistics.rollups import cache
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 """The interiors list plans index-ordered for every viewer, orderBy and direction once the table is big.
 
 20,000 interiors (mostly approved, some pending/rejected, the signed-in author owning a few of each),
-ANALYZEd, and the statement `list_page` would run EXPLAINed as built: no Seq Scan on interiors in the
+ANALYZEd, and the statement `interiors_page` would run EXPLAINed as built: no Seq Scan on interiors in the
 page, no Sort over interiors anywhere, and the signed-in and admin pages merge their branches (Merge
 Append). The old single-condition statement is EXPLAINed too, to show the data is big enough to matter.
 """
@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
+from functions.interiors.inputs import list_filters
+from functions.interiors.queries import ORDER_COLUMNS, branches_of, list_where, page_sql
 from shared.auth.guard import CurrentUser
-from shared.community.interior_lists import ORDER_COLUMNS, branches_of, list_filters, page_sql
 from shared.http.pagination import encode_cursor, page_request
 
 ROWS = 20_000
@@ -100,7 +101,7 @@ def statements(user: CurrentUser | None, order_by: str, direction: str, *, known
                            "80000000-0000-0000-0000-000000000000")
     for extra in ("", "&page=3", f"&cursor={cursor}"):
         req = request(f"orderBy={order_by}&order={direction}&limit=16{extra}")
-        where, params = list_filters(req, user)
+        where, params = list_where(list_filters(req.query_params), user)
         branches = branches_of(where, params)
         out.append(page_sql(page_request(req, ORDER_COLUMNS), branches, [99_999 if known else None] * len(branches)))
     return out

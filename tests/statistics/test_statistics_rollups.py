@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from shared.community.statistics import cache
-from shared.community.stats_rollups import forget_checked_zones
+from functions.statistics.rollups import cache, forget_checked_zones
 
 ZONE = "Asia/Tashkent"
 

@@ -1,6 +1,6 @@
 """`/api/statistics`: site counters, registrations and interiors by day and month, top lists and
 download/tag series; brand accounts see their own brand only. Everything but the site counters
-reads the daily rollups: see shared/community/statistics.py.
+reads the daily rollups: see queries.py.
 """
 
 from __future__ import annotations
@@ -12,34 +12,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shared.auth.guard import CurrentUser, requires
-from shared.community.statistics import (
+from functions.statistics.inputs import PERIODS, TOPICS, bounded, choice
+from functions.statistics.periods import month_window, period_window, today
+from functions.statistics.queries import (
     INTERIORS,
     REGISTRATIONS,
-    TOPICS,
-    cache,
+    SITE_COUNTERS,
     chart_sql,
     daily_series_sql,
-    month_window,
     monthly_series_sql,
-    period_window,
-    today,
     top_list_sql,
 )
-from shared.community.stats_rollups import ensure_rollup_zone
+from functions.statistics.rollups import cache, ensure_rollup_zone
+from shared.auth.guard import CurrentUser, requires
 from shared.db import connection, fetch_all, fetch_one
-from shared.http.app import build_app, lambda_handler
 from shared.http.envelope import ok
-from shared.http.errors import ApiError, FieldError
+from shared.http.errors import ApiError
 from shared.http.ids import field_uuid
 from shared.http.validation import query_int
-
-_MAIN = """
-SELECT (SELECT count(*) FROM brands) AS brands_count,
-       (SELECT count(*) FROM models WHERE NOT is_deleted) AS models_count,
-       (SELECT count(*) FROM profiles WHERE role_id = 3) AS designers_count,
-       (SELECT count(*) FROM interiors WHERE status = 1 AND NOT is_deleted) AS interiors_count
-"""
 
 
 def _brand_scope(request: Request, user: CurrentUser) -> str | None:
@@ -52,34 +42,18 @@ def _brand_scope(request: Request, user: CurrentUser) -> str | None:
     return field_uuid(value, "brand_id") if value else None
 
 
-def _choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
-    value = request.query_params.get(name) or default
-    if value not in allowed:
-        raise ApiError("validation", errors=[FieldError(name, f"must be one of: {', '.join(allowed)}")])
-    return value
-
-
-def _bounded(request: Request, name: str, low: int, high: int, default: int) -> int:
-    value = query_int(request, name)
-    if value is None:
-        return default
-    if not low <= value <= high:
-        raise ApiError("validation", errors=[FieldError(name, f"must be between {low} and {high}")])
-    return value
-
-
 @requires("pub")
 async def main(request: Request, _: None) -> Response:
     async def compute() -> dict[str, Any]:
-        return dict(await fetch_one(_MAIN) or {})
+        return dict(await fetch_one(SITE_COUNTERS) or {})
 
     return ok(await cache.get(("main",), compute))
 
 
 async def _month_and_year(request: Request, source: str, topic: str) -> dict[str, Any]:
     now = today()
-    year = _bounded(request, "year", 2000, 2100, now.year)
-    month = _bounded(request, "month", 1, 12, now.month)
+    year = bounded("year", query_int(request, "year"), 2000, 2100, now.year)
+    month = bounded("month", query_int(request, "month"), 1, 12, now.month)
 
     async def compute() -> dict[str, Any]:
         await ensure_rollup_zone()
@@ -113,9 +87,9 @@ def _top(group: str):  # noqa: ANN202
     @requires("admin", "brand")
     async def route(request: Request, user: CurrentUser) -> Response:
         brand = _brand_scope(request, user)
-        topic = _choice(request, "topic", TOPICS, "downloads")
-        period = _choice(request, "period", ("day", "week", "month", "year"), "month")
-        limit = _bounded(request, "limit", 1, 100, 10)
+        topic = choice("topic", request.query_params.get("topic"), TOPICS, "downloads")
+        period = choice("period", request.query_params.get("period"), PERIODS, "month")
+        limit = bounded("limit", query_int(request, "limit"), 1, 100, 10)
         window = period_window(period)
 
         async def compute() -> dict[str, Any]:
@@ -142,7 +116,7 @@ def _chart(topic: str):  # noqa: ANN202
     @requires("admin", "brand")
     async def route(request: Request, user: CurrentUser) -> Response:
         brand = _brand_scope(request, user)
-        period = _choice(request, "period", ("day", "week", "month", "year"), "month")
+        period = choice("period", request.query_params.get("period"), PERIODS, "month")
         window = period_window(period)
         params = {"first": window.first_day, "last": window.last_day, "brand": brand}
 
@@ -168,5 +142,3 @@ routes = [
     Route("/api/statistics/downloads/chart", _chart("downloads"), methods=["GET"]),
     Route("/api/statistics/tags/chart", _chart("tags"), methods=["GET"]),
 ]
-app = build_app(routes)
-handler = lambda_handler(app)
