@@ -13,6 +13,7 @@ import importlib
 from starlette.applications import Starlette
 
 from shared.http.app import build_app
+from shared.process import tune_process
 
 GROUPS = (
     "health", "auth", "users", "catalog", "brands", "models", "downloads", "uploads", "files",
@@ -28,6 +29,8 @@ def available_groups() -> list[str]:
 
 
 def create_app() -> Starlette:
+    """The app uvicorn serves; it calls this in every worker process, so the process tuning goes here."""
+    tune_process()
     routes = []
     for name in available_groups():
         routes.extend(importlib.import_module(f"functions.{name}").routes)

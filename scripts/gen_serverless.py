@@ -127,7 +127,7 @@ def render() -> str:
             f"    handler: functions/{group}.handler",
             "    package:",
             "      patterns:",
-            f"        - functions/{group}.py",
+            f"        - functions/{group}{'/**' if (PROJECT_ROOT / 'functions' / group).is_dir() else '.py'}",
             *(["        - docs/openapi.json"] if group == "health" else []),
             "    events:",
         ]
@@ -139,7 +139,7 @@ def render() -> str:
                 lines.append(f"      - httpApi: {{method: {method}, path: '{path}'}}")
     lines += [
         "  replicate:",
-        "    handler: shared/storage/replicate.handler",
+        "    handler: shared/storage/replication/replicate.handler",
         "    timeout: 900",
         "    events:",
         "      - schedule: rate(5 minutes)",
