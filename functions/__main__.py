@@ -12,6 +12,7 @@ import importlib
 
 from starlette.applications import Starlette
 
+from shared.config import get_settings
 from shared.http.app import build_app
 from shared.process import tune_process
 
@@ -38,9 +39,7 @@ def create_app() -> Starlette:
 
 
 def main() -> None:
-    import uvicorn
-
-    from shared.config import get_settings
+    import uvicorn  # heavy: only serving needs it; scripts and tests import this module for its groups
 
     parser = argparse.ArgumentParser(description="Serve every Tridmo function group")
     parser.add_argument("--host", default="127.0.0.1")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from shared.config import get_settings
-from shared.http.form_parts import PartEvents, make_parser, part_meta
+from shared.http.form_parts import PartEvents, as_form_error, make_parser, part_meta
 from shared.storage.base import ObjectWriter, Storage
 from shared.storage.errors import MalformedForm, StorageError, TooLarge, UnsupportedType
 from shared.storage.factory import get_storage
@@ -278,8 +278,6 @@ async def parse_form_stream(
         await reader.abort()
         if isinstance(exc, StorageError | MalformedForm):
             raise
-        from shared.http.form_parts import as_form_error
-
         mapped = as_form_error(exc)
         if mapped is None:
             raise
