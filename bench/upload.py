@@ -53,6 +53,10 @@ def create_app():  # noqa: ANN201 - uvicorn factory
     from shared.http.app import build_app
     from shared.http.envelope import created
     from shared.http.forms import FileRule, parse_streamed_form
+    from shared.process import tune_process
+
+    tune_process()  # what `python -m functions` does at the start of every serving process
+
     async def form_upload(request):  # noqa: ANN001, ANN202
         form = await parse_streamed_form(
             request, files={"file": FileRule(kind="model_archive", max_bytes=4 * 1024 * MIB, required=True)}
@@ -254,8 +258,8 @@ def multipart_flow(server: Server, source: Path, storage_dir: Path, concurrency:
     from concurrent.futures import ThreadPoolExecutor
 
     from shared.config import get_settings
+    from shared.storage.backends.local import LocalStorage
     from shared.storage.base import CompletedPart
-    from shared.storage.local import LocalStorage
     from shared.storage.parts import part_ranges, part_size_for
 
     storage = LocalStorage(storage_dir, secret=get_settings().url_signing_secret, api_base=server.base)
@@ -309,7 +313,7 @@ def main() -> None:
     args = parser.parse_args()
     size = args.size_mib * MIB
 
-    import shared.storage.local  # noqa: F401 - imported before timing starts
+    import shared.storage.backends.local  # noqa: F401 - imported before timing starts
 
     with tempfile.TemporaryDirectory(prefix="tridmo-bench-") as tmp:
         work = Path(tmp)

@@ -12,7 +12,9 @@ import importlib
 
 from starlette.applications import Starlette
 
+from shared.config import get_settings
 from shared.http.app import build_app
+from shared.process import tune_process
 
 GROUPS = (
     "health", "auth", "users", "catalog", "brands", "models", "downloads", "uploads", "files",
@@ -28,6 +30,8 @@ def available_groups() -> list[str]:
 
 
 def create_app() -> Starlette:
+    """The app uvicorn serves; it calls this in every worker process, so the process tuning goes here."""
+    tune_process()
     routes = []
     for name in available_groups():
         routes.extend(importlib.import_module(f"functions.{name}").routes)
@@ -35,9 +39,7 @@ def create_app() -> Starlette:
 
 
 def main() -> None:
-    import uvicorn
-
-    from shared.config import get_settings
+    import uvicorn  # heavy: only serving needs it; scripts and tests import this module for its groups
 
     parser = argparse.ArgumentParser(description="Serve every Tridmo function group")
     parser.add_argument("--host", default="127.0.0.1")

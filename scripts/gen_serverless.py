@@ -139,7 +139,7 @@ def render() -> str:
                 lines.append(f"      - httpApi: {{method: {method}, path: '{path}'}}")
     lines += [
         "  replicate:",
-        "    handler: shared/storage/replicate.handler",
+        "    handler: shared/storage/replication/replicate.handler",
         "    timeout: 900",
         "    events:",
         "      - schedule: rate(5 minutes)",

@@ -27,6 +27,7 @@ from shared.http.middleware.request_context import RequestContextMiddleware
 from shared.http.middleware.security_headers import SecurityHeadersMiddleware
 from shared.http.middleware.trailing_slash import TrailingSlashMiddleware
 from shared.observability.logging import configure_logging
+from shared.process import tune_process
 
 
 async def _render_error(request: Request, exc: Exception) -> Response:
@@ -73,10 +74,12 @@ def lambda_handler(app: Starlette) -> LambdaHandler:
 
     Mangum runs each event on `asyncio.get_event_loop()`, which raises once anything in the
     process has called `asyncio.run()` (it leaves no current loop behind); the wrapper makes sure
-    a loop is there, and reuses it so the per-loop DB pool survives between invocations.
+    a loop is there, and reuses it so the per-loop DB pool survives between invocations. Creating the
+    handler is a Lambda process's start, so the process-wide tuning is applied here (once per process).
     """
     from mangum import Mangum
 
+    tune_process()
     mangum = Mangum(app, lifespan="off")
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

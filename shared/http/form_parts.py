@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
+
 from shared.storage.errors import MalformedForm, UnsupportedType
 
 
@@ -78,8 +82,6 @@ class PartEvents:
 
 
 def make_parser(content_type: str, events: PartEvents) -> Any:
-    from python_multipart.multipart import MultipartParser, parse_options_header
-
     mime, options = parse_options_header(content_type or "")
     if mime != b"multipart/form-data":
         raise UnsupportedType("expected a multipart/form-data body")
@@ -94,8 +96,6 @@ def make_parser(content_type: str, events: PartEvents) -> Any:
 
 def part_meta(headers: dict[str, str]) -> tuple[str, str | None]:
     """(field name, filename or None) from a part's Content-Disposition."""
-    from python_multipart.multipart import parse_options_header
-
     disposition, options = parse_options_header(headers.get("content-disposition", ""))
     if disposition != b"form-data":
         raise MalformedForm("a form part is not form-data")
@@ -106,9 +106,6 @@ def part_meta(headers: dict[str, str]) -> tuple[str, str | None]:
 
 def as_form_error(exc: BaseException) -> MalformedForm | None:
     """Parser errors and client disconnects are the client's fault: a 400, never a 500."""
-    from python_multipart.exceptions import FormParserError
-    from starlette.requests import ClientDisconnect
-
     if isinstance(exc, FormParserError):
         return MalformedForm(f"malformed multipart body: {exc}")
     if isinstance(exc, ClientDisconnect):

@@ -25,12 +25,13 @@ from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.http.form_parts import PartEvents, make_parser, part_meta
+from shared.config import get_settings
+from shared.http.form_parts import PartEvents, as_form_error, make_parser, part_meta
 from shared.storage.base import ObjectWriter, Storage
 from shared.storage.errors import MalformedForm, StorageError, TooLarge, UnsupportedType
+from shared.storage.factory import get_storage
 from shared.storage.images import StoredImage, delete_keys, store_image
 from shared.storage.keys import Bucket, new_key
-from shared.storage.malloc_tuning import tune_malloc
 from shared.storage.sniff import ALLOWED_TYPES, CONTENT_TYPES, EXTENSIONS, SNIFF_BYTES, sniff
 
 FileKind = Literal["model_archive", "image"]
@@ -251,9 +252,6 @@ async def parse_form_stream(
     max_fields: int = 200,
 ) -> StreamedForm:
     """Parse a multipart body given its Content-Type header and an async byte stream."""
-    from shared.config import get_settings
-    from shared.storage.factory import get_storage
-
     settings = get_settings()
     reader = _FormReader(
         storage or get_storage(),
@@ -266,7 +264,6 @@ async def parse_form_stream(
     for name, rule in files.items():
         if rule.kind == "image" and not rule.preset:
             raise ValueError(f"image field {name!r} needs a preset")
-    tune_malloc()
     events = PartEvents()
     parser = make_parser(content_type, events)
     try:
@@ -281,8 +278,6 @@ async def parse_form_stream(
         await reader.abort()
         if isinstance(exc, StorageError | MalformedForm):
             raise
-        from shared.http.form_parts import as_form_error
-
         mapped = as_form_error(exc)
         if mapped is None:
             raise

@@ -6,8 +6,13 @@ What routes use:
     signed_download_url(bucket, key, filename=...) presigned GET with Content-Disposition
     sniff(head) / part_size_for(size)              type from first bytes / R2-safe multipart part size
 Nothing heavy is imported here: boto3 and Pillow load on first use.
+
+Layout: base.py (the protocol and the helpers over it), errors.py, keys.py, factory.py (picks the backend),
+backends/local/ and backends/s3/ (one package per backend), replication/ (the mirrored wrapper and its
+queue), images.py, sniff.py, parts.py, disposition.py, uploads.py (claiming direct uploads), sweep.py.
 """
 
+from shared.config import get_settings
 from shared.storage.base import (
     CompletedPart,
     HealthStatus,
@@ -42,8 +47,6 @@ async def signed_download_url(
     bucket: str, key: str, *, filename: str | None = None, expires_in: int | None = None
 ) -> str:
     """A short-lived GET URL for a private file (default `DOWNLOAD_URL_TTL_S`, 300 s)."""
-    from shared.config import get_settings
-
     ttl = expires_in or get_settings().download_url_ttl_s
     return await get_storage().presign_get(bucket, key, expires_in=ttl, filename=filename)  # type: ignore[arg-type]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from shared.storage.errors import InvalidRange
 from shared.storage.keys import Bucket
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -194,8 +195,6 @@ async def read_bytes(storage: Storage, bucket: Bucket, key: str, *, start: int =
 
 def resolve_range(size: int, start: int, end: int | None) -> tuple[int, int]:
     """Clamp a requested inclusive range to the object; `InvalidRange` when it starts past the end."""
-    from shared.storage.errors import InvalidRange
-
     if start < 0 or (end is not None and end < start):
         raise InvalidRange(f"invalid byte range {start}-{end}")
     if size == 0:

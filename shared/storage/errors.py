@@ -1,10 +1,12 @@
 """Storage errors, each carrying the HTTP status and envelope reason it should surface as.
 
-Routes (or the error middleware) can map any `StorageError` generically:
-`ApiError(exc.status, exc.reason, str(exc), field=exc.field)`; nothing here knows about HTTP.
+The error middleware maps any `StorageError` through `to_api_error` into the envelope's `ApiError`
+(status, reason, the field named); nothing else here knows about HTTP.
 """
 
 from __future__ import annotations
+
+from shared.http.errors import ApiError, FieldError
 
 
 class StorageError(Exception):
@@ -17,8 +19,6 @@ class StorageError(Exception):
 
     def to_api_error(self) -> Exception:
         """The hook the error middleware calls: the envelope's reason/status, the field named."""
-        from shared.http.errors import ApiError, FieldError
-
         errors = [FieldError(self.field, str(self))] if self.field else None
         headers = {"Retry-After": "5"} if self.status == 503 else None
         return ApiError(self.reason, str(self), status=self.status, errors=errors, headers=headers)

@@ -1,7 +1,11 @@
 """The one place that picks the storage backend from settings, once per process.
 
 `S3_ACCOUNT_ID` or `S3_ENDPOINT_URL` set → R2/S3 (with a mirror when `S3_REPLICA_ENDPOINT_URL` is set);
-otherwise the local directory. Nothing is imported or connected until the first `get_storage()`.
+otherwise the local directory. Nothing connects until the first `get_storage()`, and boto3 loads only with
+the first request to R2/S3 (`backends/s3/client.py`).
+
+The replicated wrapper gets its journal by default from `replication/journal.py`; the replicate job imports
+this module, never the other way round, so the backends and the wrapper form no import circle.
 """
 
 from __future__ import annotations
@@ -9,7 +13,10 @@ from __future__ import annotations
 import threading
 
 from shared.config import Settings, get_settings
+from shared.storage.backends.local import LocalStorage
+from shared.storage.backends.s3 import S3Endpoint, S3Storage
 from shared.storage.base import Storage
+from shared.storage.replication.replica import ReplicatedStorage
 
 _lock = threading.Lock()
 _storage: Storage | None = None
@@ -21,17 +28,12 @@ def api_base(settings: Settings) -> str:
 
 def build_storage(settings: Settings) -> Storage:
     if not settings.uses_s3:
-        from shared.storage.local import LocalStorage
-
         return LocalStorage(
             settings.storage_dir,
             secret=settings.url_signing_secret,
             api_base=api_base(settings),
             public_base=settings.base_img_url,
         )
-
-    from shared.storage.s3 import S3Storage
-    from shared.storage.s3_client import S3Endpoint
 
     timeouts = {
         "connect_timeout_s": settings.storage_connect_timeout_s,
@@ -52,8 +54,6 @@ def build_storage(settings: Settings) -> Storage:
     )
     if not settings.s3_replica_endpoint_url:
         return primary
-
-    from shared.storage.replica import ReplicatedStorage
 
     replica = S3Storage(
         S3Endpoint(

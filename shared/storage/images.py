@@ -87,7 +87,7 @@ _pil: Any = None
 def _pillow() -> Any:
     global _pil
     if _pil is None:
-        from PIL import Image, ImageOps
+        from PIL import Image, ImageOps  # heavy: Pillow, loaded by the first image decode only
 
         Image.MAX_IMAGE_PIXELS = MAX_PIXELS
         warnings.simplefilter("error", Image.DecompressionBombWarning)

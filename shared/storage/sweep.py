@@ -24,9 +24,17 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from psycopg import sql
+
+from shared.config import get_settings
+from shared.db import connection, transaction
+from shared.db.pool import close_pools
 from shared.storage.base import ListedObject, Storage
+from shared.storage.factory import get_storage
 from shared.storage.keys import BUCKETS, Bucket
-from shared.storage.replica import ReplicatedStorage
+from shared.storage.replication.replica import ReplicatedStorage
+from shared.storage.replication.replicate import paired
+from shared.storage.uploads import discard_upload, expired_uploads
 
 log = logging.getLogger("tridmo.sweep")
 
@@ -47,8 +55,6 @@ def _image_dir(key: str) -> str:
 
 async def referenced_keys(conn: Any) -> dict[str, tuple[set[str], set[str]]]:
     """Per bucket: (exact keys, image directories) referenced by any registered column."""
-    from psycopg import sql
-
     refs = {bucket: (set(), set()) for bucket in BUCKETS}
     cur = await conn.execute(
         "SELECT r.table_name, r.column_name, r.bucket, r.match FROM storage_references r"
@@ -77,17 +83,12 @@ async def listed(storage: Storage, bucket: Bucket) -> AsyncIterator[tuple[Listed
         async for item in storage.list(bucket):
             yield item, False
         return
-    from shared.storage.replicate import paired
-
     async for on_primary, on_replica in paired(storage.primary.list(bucket), storage.replica.list(bucket)):
         copies = [item for item in (on_primary, on_replica) if item is not None]
         yield max(copies, key=lambda item: item.last_modified), on_primary is None
 
 
 async def sweep(storage: Storage, *, grace_s: float, dry_run: bool = False) -> SweepReport:
-    from shared.db import connection, transaction
-    from shared.storage.uploads import discard_upload, expired_uploads
-
     report = SweepReport(dry_run=dry_run)
     async with transaction() as conn:
         for row in await expired_uploads(conn):
@@ -118,10 +119,6 @@ async def sweep(storage: Storage, *, grace_s: float, dry_run: bool = False) -> S
 
 
 async def _main(args: argparse.Namespace) -> SweepReport:
-    from shared.config import get_settings
-    from shared.db.pool import close_pools
-    from shared.storage.factory import get_storage
-
     grace = args.grace if args.grace is not None else get_settings().orphan_grace_s
     try:
         return await sweep(get_storage(), grace_s=grace, dry_run=args.dry_run)

@@ -16,11 +16,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from shared.storage.backends.local import LocalStorage
+from shared.storage.backends.s3 import S3Storage
+from shared.storage.backends.s3.client import S3Endpoint
 from shared.storage.base import Storage
 from shared.storage.factory import set_storage
-from shared.storage.local import LocalStorage
-from shared.storage.s3 import S3Storage
-from shared.storage.s3_client import S3Endpoint
 from tests.support.ports import free_port  # noqa: F401 - storage tests take it from here
 
 SECRET = "test-signing-secret"

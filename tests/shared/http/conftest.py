@@ -1,0 +1,3 @@
+"""The storage world's fixtures the form tests use (tests/support/storage_world.py)."""
+
+from tests.support.storage_world import local_storage  # noqa: F401
