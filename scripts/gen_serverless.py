@@ -127,7 +127,7 @@ def render() -> str:
             f"    handler: functions/{group}.handler",
             "    package:",
             "      patterns:",
-            f"        - functions/{group}.py",
+            f"        - functions/{group}/**" if hasattr(module, "__path__") else f"        - functions/{group}.py",
             *(["        - docs/openapi.json"] if group == "health" else []),
             "    events:",
         ]
