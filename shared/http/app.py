@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mangum import Mangum
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -75,8 +76,6 @@ def lambda_handler(app: Starlette) -> LambdaHandler:
     process has called `asyncio.run()` (it leaves no current loop behind); the wrapper makes sure
     a loop is there, and reuses it so the per-loop DB pool survives between invocations.
     """
-    from mangum import Mangum
-
     mangum = Mangum(app, lifespan="off")
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
