@@ -9,52 +9,44 @@ nothing scrapes a process) the request middleware never asks for them, see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
-@dataclass(frozen=True)
 class Instruments:
-    registry: CollectorRegistry
-    requests: Counter
-    latency: Histogram
-    db_pool_in_use: Gauge
-    db_pool_waiting: Gauge
-    db_pool_size: Gauge
-    db_errors: Counter
-    storage_errors: Counter
+    """The process's registry and every instrument on it (a plain class: a dataclass would cost
+    every cold start its generated methods, while these are made only on first use)."""
+
+    def __init__(self) -> None:
+        # heavy: prometheus-client is ~50 ms of import, paid by the first recorded or scraped request
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests by route template and status",
+            ["method", "route", "status"], registry=registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency by route template",
+            ["method", "route"], registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0),
+        )
+        self.db_pool_in_use = Gauge("db_pool_connections_in_use", "DB connections checked out", registry=registry)
+        self.db_pool_waiting = Gauge(
+            "db_pool_requests_waiting", "Requests waiting for a DB connection", registry=registry
+        )
+        self.db_pool_size = Gauge("db_pool_connections", "DB connections open", registry=registry)
+        self.db_errors = Counter(
+            "db_errors_total", "Database connection or query failures", ["kind"], registry=registry
+        )
+        self.storage_errors = Counter(
+            "storage_errors_total", "Object storage failures", ["operation"], registry=registry
+        )
 
 
 @lru_cache(maxsize=1)
 def instruments() -> Instruments:
-    """The process's registry and instruments, made once."""
-    # heavy: prometheus-client is ~50 ms of import, paid by the first recorded or scraped request
-    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-    registry = CollectorRegistry(auto_describe=True)
-    return Instruments(
-        registry=registry,
-        requests=Counter(
-            "http_requests_total", "HTTP requests by route template and status",
-            ["method", "route", "status"], registry=registry,
-        ),
-        latency=Histogram(
-            "http_request_duration_seconds", "HTTP request latency by route template",
-            ["method", "route"], registry=registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0),
-        ),
-        db_pool_in_use=Gauge("db_pool_connections_in_use", "DB connections checked out", registry=registry),
-        db_pool_waiting=Gauge("db_pool_requests_waiting", "Requests waiting for a DB connection", registry=registry),
-        db_pool_size=Gauge("db_pool_connections", "DB connections open", registry=registry),
-        db_errors=Counter("db_errors_total", "Database connection or query failures", ["kind"], registry=registry),
-        storage_errors=Counter(
-            "storage_errors_total", "Object storage failures", ["operation"], registry=registry
-        ),
-    )
+    """The process's instruments, made once."""
+    return Instruments()
 
 
 def observe_request(method: str, route: str, status: int, duration_s: float) -> None:
