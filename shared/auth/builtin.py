@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from psycopg import AsyncConnection, errors
+from typing import TYPE_CHECKING, Any
 
 from shared.auth.passwords import hash_password, verify_password
-from shared.auth.provider import SignedIn
+from shared.auth.protocol import SignedIn
 from shared.auth.tokens import TokenPair, issue_access_token
 from shared.config import Settings
 from shared.db import fetch_one, transaction
 from shared.http.errors import ApiError, FieldError
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 RECOVERY_TTL = timedelta(hours=1)
 CONFIRMATION_TTL = timedelta(days=1)
@@ -57,6 +58,8 @@ class BuiltinAuthProvider:
         return token
 
     async def create_user(self, email: str, password: str, conn: AsyncConnection[Any]) -> SignedIn:
+        from psycopg import errors  # heavy: ~100 ms of import, which the pool paid already for `conn`
+
         password_hash = await hash_password(password)
         try:
             async with conn.transaction():

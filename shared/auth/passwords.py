@@ -9,7 +9,7 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def _hasher() -> Any:
-    from argon2 import PasswordHasher
+    from argon2 import PasswordHasher  # heavy: ~50 ms of import, paid by the first password check
 
     # OWASP's minimum argon2id profile: 19 MiB, 2 iterations, 1 lane.
     return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -21,7 +21,7 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-ish time: an unknown user is checked against a dummy hash, so timing tells nothing."""
-    from argon2.exceptions import InvalidHashError, VerificationError
+    from argon2.exceptions import InvalidHashError, VerificationError  # heavy: as in `_hasher`
 
     target = password_hash or _dummy_hash()
     try:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
-
-from psycopg import AsyncConnection, errors
+from typing import TYPE_CHECKING, Any
 
 from shared.db import fetch_one
 from shared.domain.media import image_url
 from shared.domain.text import slugify
 from shared.http.errors import ApiError, FieldError
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 OWN_PROFILE_SQL = """
 SELECT p.id, p.id AS user_id, p.username, p.full_name, p.company_name, p.email, p.image_src,
@@ -54,18 +55,13 @@ async def public_profile(username: str) -> dict[str, Any] | None:
     return with_image_url(row) if row else None
 
 
-def user_object(profile: dict[str, Any]) -> dict[str, Any]:
-    """The `user` object signin and verify return; `id` is what user paths take as `:id`."""
-    keys = ("id", "email", "username", "full_name", "company_name", "image_src", "image_url",
-            "is_verified", "role", "role_id", "brand_id", "created_at")
-    return {k: profile.get(k) for k in keys}
-
-
 async def insert_profile(
     conn: AsyncConnection[Any], user_id: str, email: str, full_name: str, company_name: str | None,
     role_id: int = 3, username: str | None = None, brand_id: str | None = None,
 ) -> None:
     """Insert with `username` = slug of the name + 4 digits, retried on the rare collision."""
+    from psycopg import errors  # heavy: ~100 ms of import, which the pool paid already for `conn`
+
     base = slugify(full_name, 40).replace("-", "_")
     for attempt in range(20):
         candidate = username or f"{base}{secrets.randbelow(10_000):04d}"

@@ -1,75 +1,23 @@
-"""The auth provider protocol, and the one place that picks an implementation from settings.
+"""The one place that picks the auth provider implementation from settings.
 
-Two variants stand behind it: the built-in provider (users in our PostgreSQL; the embedded
-default) and Supabase Auth (GoTrue). Routes only see this protocol, so the HTTP contract is the
-same whichever signs users in.
+Two variants stand behind the protocol (`shared.auth.protocol`): the built-in provider (users in
+our PostgreSQL; the embedded default) and Supabase Auth (GoTrue). Routes only see the protocol, so
+the HTTP contract is the same whichever signs users in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
 
-from psycopg import AsyncConnection
-
-from shared.auth.tokens import TokenPair
+from shared.auth.builtin import BuiltinAuthProvider
+from shared.auth.protocol import AuthProvider
+from shared.auth.supabase import SupabaseAuthProvider
 from shared.config import get_settings
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    user_id: str
-    email: str
-    tokens: TokenPair | None
-
-
-class AuthProvider(Protocol):
-    name: str
-    # A scalar subquery on one `%s` (the token's session_id) answering whether the session is live,
-    # when sessions are in our database; the guard runs it inside its user query (one round trip).
-    # None means `session_is_active` is asked instead.
-    session_check_sql: str | None
-
-    async def create_user(self, email: str, password: str, conn: AsyncConnection[Any]) -> SignedIn:
-        """Create an auth user (and, when the provider allows, a session); 409 if the email exists."""
-
-    async def discard_user(self, user_id: str) -> None:
-        """Undo `create_user` when the profile insert after it fails (no-op inside one DB transaction)."""
-
-    async def sign_in(self, email: str, password: str) -> SignedIn:
-        """401 `bad_credentials`, the same whether the user exists or not."""
-
-    async def refresh(self, refresh_token: str) -> SignedIn:
-        """Rotate: the presented token stops working; reusing a rotated one revokes the session."""
-
-    async def sign_out(self, claims: dict[str, Any], access_token: str) -> None: ...
-
-    async def session_is_active(self, session_id: str | None) -> bool:
-        """Checked on every authenticated request, so sign-out takes effect at once."""
-
-    async def send_confirmation(self, email: str) -> None: ...
-
-    async def send_recovery(self, email: str) -> None: ...
-
-    async def reset_password(self, token: str, new_password: str) -> None: ...
-
-    async def set_password(self, user_id: str, new_password: str) -> None: ...
-
-    async def check_password(self, user_id: str, email: str, password: str) -> bool: ...
-
-    async def issue_session(self, user_id: str, email: str, password: str) -> TokenPair: ...
-
-    async def delete_user(self, user_id: str, conn: AsyncConnection[Any] | None = None) -> None: ...
 
 
 @lru_cache(maxsize=1)
 def get_provider() -> AuthProvider:
     settings = get_settings()
     if settings.uses_supabase:
-        from shared.auth.supabase import SupabaseAuthProvider
-
         return SupabaseAuthProvider(settings)
-    from shared.auth.builtin import BuiltinAuthProvider
-
     return BuiltinAuthProvider(settings)

@@ -25,9 +25,10 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.auth.provider import SignedIn
+from shared.auth.protocol import SignedIn
 from shared.auth.tokens import TokenPair
 from shared.config import Settings
+from shared.db import fetch_one
 from shared.http.errors import ApiError, FieldError
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ _BAD_EMAIL = {"email_address_invalid", "email_address_not_authorized"}
 _RATE_LIMITED = {"over_request_rate_limit", "over_email_send_rate_limit", "over_sms_send_rate_limit"}
 _KEY_REFUSED = {"not_admin", "no_authorization", "no_api_key"}
 _SESSION_GONE = {401, 403, 404}  # logout of a session GoTrue no longer has: already signed out
+_PROFILE_EXISTS_SQL = "SELECT 1 FROM profiles WHERE id = %s"
 
 
 @dataclass
@@ -133,8 +135,8 @@ class SupabaseAuthProvider:
         loop = asyncio.get_running_loop()
         clients = self._clients.get(loop)
         if clients is None:
-            import httpx
-            from supabase_auth import AsyncGoTrueAdminAPI
+            import httpx  # heavy: ~70 ms of import, paid by the first auth call (see the module docstring)
+            from supabase_auth import AsyncGoTrueAdminAPI  # heavy: ~0.2 s of import, as httpx above
 
             http = httpx.AsyncClient(
                 timeout=httpx.Timeout(10.0, connect=3.0),
@@ -147,7 +149,7 @@ class SupabaseAuthProvider:
 
     def _user_client(self) -> AsyncGoTrueClient:
         """A throwaway client for one user-facing call: whatever session it stores dies with it."""
-        from supabase_auth import AsyncGoTrueClient
+        from supabase_auth import AsyncGoTrueClient  # heavy: ~0.2 s of import, paid by the first auth call
 
         return AsyncGoTrueClient(
             url=self.auth_url, headers=self._public_headers, http_client=self._shared().http,
@@ -172,9 +174,9 @@ class SupabaseAuthProvider:
 
     @staticmethod
     def _errors() -> tuple[type[BaseException], ...]:
-        import httpx
-        from pydantic import ValidationError
-        from supabase_auth.errors import AuthError
+        import httpx  # heavy: ~70 ms of import; this and the two below load with the first auth call
+        from pydantic import ValidationError  # heavy: ~35 ms of import
+        from supabase_auth.errors import AuthError  # heavy: ~0.2 s of import
 
         return (AuthError, httpx.HTTPError, ValidationError)
 
@@ -213,11 +215,8 @@ class SupabaseAuthProvider:
         # For a registered but unconfirmed address GoTrue re-sends the confirmation and answers with
         # the existing user: that id already has a profile. Refuse here, before the caller would
         # insert (and, failing, `discard_user`) someone else's account.
-        if conn is not None:
-            from shared.db import fetch_one
-
-            if await fetch_one("SELECT 1 FROM profiles WHERE id = %s", (user.id,), conn) is not None:
-                raise ApiError("conflict", "email_taken", errors=[FieldError("email", "email_taken")])
+        if conn is not None and await fetch_one(_PROFILE_EXISTS_SQL, (user.id,), conn) is not None:
+            raise ApiError("conflict", "email_taken", errors=[FieldError("email", "email_taken")])
         tokens = self._pair(response.session) if response.session else None  # None: confirm email first
         return SignedIn(user.id, user.email or email, tokens)
 

@@ -38,7 +38,7 @@ class TokenPair:
 
 
 def issue_access_token(user_id: str, email: str, session_id: str, settings: Settings | None = None) -> str:
-    import jwt  # PyJWT loads `cryptography` (~100 ms): only requests that handle tokens pay for it
+    import jwt  # heavy: PyJWT loads `cryptography` (~100 ms): only requests that handle tokens pay for it
 
     settings = settings or get_settings()
     now = int(time.time())
@@ -102,8 +102,8 @@ class JwksCache:
         return self.keys[kid]
 
     async def _refresh(self) -> None:
-        import httpx
-        import jwt
+        import httpx  # heavy: ~70 ms of import, needed only by Supabase projects with asymmetric keys
+        import jwt  # heavy: PyJWT loads `cryptography` (~100 ms)
 
         async with httpx.AsyncClient(timeout=3.0) as client:
             response = await client.get(self.url)
@@ -125,7 +125,7 @@ def jwks_for(settings: Settings) -> JwksCache:
 
 async def verify_access_token(token: str, settings: Settings | None = None) -> dict[str, Any]:
     """Return the claims of a valid token; 401 `token_expired` or `unauthorized` otherwise."""
-    import jwt
+    import jwt  # heavy: PyJWT loads `cryptography` (~100 ms): only requests that carry a token pay for it
 
     settings = settings or get_settings()
     try:

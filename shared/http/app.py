@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mangum import Mangum
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -77,8 +78,6 @@ def lambda_handler(app: Starlette) -> LambdaHandler:
     a loop is there, and reuses it so the per-loop DB pool survives between invocations. Creating the
     handler is a Lambda process's start, so the process-wide tuning is applied here (once per process).
     """
-    from mangum import Mangum
-
     tune_process()
     mangum = Mangum(app, lifespan="off")
 

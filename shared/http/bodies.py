@@ -14,6 +14,7 @@ import msgspec
 from starlette.requests import Request
 
 from shared.http.errors import ApiError, FieldError
+from shared.http.forms import parse_streamed_form
 from shared.http.validation import array_values, convert, parse_body
 
 T = TypeVar("T")
@@ -50,7 +51,6 @@ async def read_write(
     if is_multipart(request):
         if not files:
             raise ApiError("unsupported_media_type", errors=[FieldError("content-type", "expected application/json")])
-        from shared.http.forms import parse_streamed_form
         form = await parse_streamed_form(request, files=files)
         try:
             return convert(form_fields(form.fields, arrays), model), form

@@ -1,47 +1,45 @@
-"""Cheap entry points for recording metrics, loading prometheus-client only when it is useful.
+"""Cheap entry points for recording metrics, building the Prometheus instruments only when useful.
 
 Under Lambda no scraper can reach the process, so Prometheus recording is skipped there (the
-Datadog extension collects invocation metrics instead); everywhere else the metrics module is
-imported on the first recorded request rather than at import time.
+Datadog extension collects invocation metrics instead); everywhere else the instruments (and
+prometheus-client) are made on the first recorded request rather than at import time.
 """
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
-from types import ModuleType
+
+from shared.observability import metrics
 
 
 @lru_cache(maxsize=1)
-def _metrics() -> ModuleType | None:
+def _instruments() -> metrics.Instruments | None:
     if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         return None
-    from shared.observability import metrics
-
-    return metrics
+    return metrics.instruments()
 
 
 def observe_request(method: str, route: str, status: int, duration_s: float) -> None:
-    m = _metrics()
-    if m is not None:
-        m.observe_request(method, route, status, duration_s)
+    if _instruments() is not None:
+        metrics.observe_request(method, route, status, duration_s)
 
 
 def count_db_error(kind: str) -> None:
-    m = _metrics()
+    m = _instruments()
     if m is not None:
-        m.DB_ERRORS.labels(kind).inc()
+        m.db_errors.labels(kind).inc()
 
 
 def publish_pool_stats(size: int, available: int, waiting: int) -> None:
-    m = _metrics()
+    m = _instruments()
     if m is not None:
-        m.DB_POOL_SIZE.set(size)
-        m.DB_POOL_IN_USE.set(size - available)
-        m.DB_POOL_WAITING.set(waiting)
+        m.db_pool_size.set(size)
+        m.db_pool_in_use.set(size - available)
+        m.db_pool_waiting.set(waiting)
 
 
 def count_storage_error(operation: str) -> None:
-    m = _metrics()
+    m = _instruments()
     if m is not None:
-        m.STORAGE_ERRORS.labels(operation).inc()
+        m.storage_errors.labels(operation).inc()

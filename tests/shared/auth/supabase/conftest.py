@@ -17,7 +17,7 @@ import pytest_asyncio
 
 from shared.auth.provider import get_provider
 from shared.config import reset_settings
-from tests.supabase.gotrue_standin import GoTrueStandin
+from tests.shared.auth.supabase.gotrue_standin import GoTrueStandin
 
 JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long"
 ENV_NAMES = ("SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_ANON_KEY", "SUPABASE_JWT_SECRET")

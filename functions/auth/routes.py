@@ -1,57 +1,41 @@
-"""`/api/auth`: sign-up, sign-in, refresh, sign-out, verification and password flows."""
+"""`/api/auth` routes: sign-up, sign-in, refresh, sign-out, verification and password flows."""
 
 from __future__ import annotations
 
-import msgspec
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from functions.auth.inputs import (
+    EmailOnly,
+    Refresh,
+    ResetPassword,
+    SignIn,
+    SignUp,
+    UpdatePassword,
+    current_password_of,
+    login_of,
+    refresh_token_of,
+    valid_signin_role,
+)
+from functions.auth.queries import email_for_username, has_active_ban
 from shared.auth.guard import CurrentUser, requires
-from shared.auth.profiles import insert_profile, own_profile, user_object
+from shared.auth.profiles import insert_profile, own_profile
 from shared.auth.provider import get_provider
-from shared.db import fetch_one, transaction
-from shared.http.app import build_app, lambda_handler
+from shared.db import transaction
+from shared.domain.deletion import delete_user_everywhere
 from shared.http.envelope import created, ok
 from shared.http.errors import ApiError, FieldError
-from shared.http.fields import Email, FullName, Password, ShortText
 from shared.http.validation import parse_body
 
-SIGNIN_ROLES = ("admin", "brand", "designer")
 
-
-class SignUp(msgspec.Struct):
-    full_name: FullName
-    email: Email
-    password: Password
-    company_name: ShortText | None = None
-
-
-class SignIn(msgspec.Struct):
-    password: str
-    email: str | None = None
-    username: str | None = None
-
-
-class Refresh(msgspec.Struct):
-    token: str | None = None
-    refresh_token: str | None = None
-
-
-class EmailOnly(msgspec.Struct):
-    email: Email
-
-
-class ResetPassword(msgspec.Struct, rename={"new_password": "newPassword"}):
-    token: str
-    new_password: Password
-
-
-class UpdatePassword(msgspec.Struct, rename={"new_password": "newPassword"}):
-    new_password: Password
-    password: str | None = None
-    current_password: str | None = None
-    oldPassword: str | None = None  # noqa: N815  (the older clients' name)
+def user_object(profile: dict[str, Any]) -> dict[str, Any]:
+    """The `user` object signin and verify return; `id` is what user paths take as `:id`."""
+    keys = ("id", "email", "username", "full_name", "company_name", "image_src", "image_url",
+            "is_verified", "role", "role_id", "brand_id", "created_at")
+    return {k: profile.get(k) for k in keys}
 
 
 async def _session_answer(user_id: str, tokens: dict | None, message: str, status: int = 200) -> Response:
@@ -79,15 +63,13 @@ async def signup(request: Request, _: None) -> Response:
 
 
 async def _resolve_login(body: SignIn) -> str:
-    login = (body.email or body.username or "").strip()
-    if not login:
-        raise ApiError("validation", errors=[FieldError("email", "field_required")])
+    login = login_of(body)
     if "@" in login:
         return login.lower()
-    row = await fetch_one("SELECT email FROM profiles WHERE username = %s", (login,))
+    email = await email_for_username(login)
     # An unknown username still goes through a password check (against a dummy hash) so that
     # timing and answer are the same as for a wrong password.
-    return row["email"] if row else f"{login}@unknown.invalid"
+    return email if email is not None else f"{login}@unknown.invalid"
 
 
 async def _signin(request: Request, role: str | None) -> Response:
@@ -104,11 +86,7 @@ async def _signin(request: Request, role: str | None) -> Response:
 
 
 async def _refuse_banned(user_id: str) -> None:
-    row = await fetch_one(
-        "SELECT 1 FROM bans WHERE user_id = %s AND lifted_at IS NULL AND (permanent OR until > now())",
-        (user_id,),
-    )
-    if row:
+    if await has_active_ban(user_id):
         raise ApiError("banned")
 
 
@@ -119,19 +97,13 @@ async def signin(request: Request, _: None) -> Response:
 
 @requires("pub")
 async def signin_role(request: Request, _: None) -> Response:
-    role = request.path_params["role"]
-    if role not in SIGNIN_ROLES:
-        raise ApiError("validation", errors=[FieldError("role", "must be one of: admin, brand, designer")])
-    return await _signin(request, role)
+    return await _signin(request, valid_signin_role(request.path_params["role"]))
 
 
 @requires("pub")
 async def refresh_token(request: Request, _: None) -> Response:
     body = await parse_body(request, Refresh)
-    token = body.token or body.refresh_token
-    if not token:
-        raise ApiError("validation", errors=[FieldError("token", "field_required")])
-    signed = await get_provider().refresh(token)
+    signed = await get_provider().refresh(refresh_token_of(body))
     await _refuse_banned(signed.user_id)
     return await _session_answer(signed.user_id, signed.tokens.as_contract(), "ok")
 
@@ -173,11 +145,7 @@ async def reset_password(request: Request, _: None) -> Response:
 async def update_password(request: Request, user: CurrentUser) -> Response:
     body = await parse_body(request, UpdatePassword)
     provider = get_provider()
-    current = body.password or body.current_password or body.oldPassword
-    # Both providers ask for the current password: a stolen access token alone must not be
-    # enough to take the account over.
-    if not current:
-        raise ApiError("validation", errors=[FieldError("password", "field_required")])
+    current = current_password_of(body)
     if not await provider.check_password(user.id, user.email, current):
         raise ApiError("validation", "wrong_password", errors=[FieldError("password", "wrong_password")])
     await provider.set_password(user.id, body.new_password)
@@ -187,8 +155,6 @@ async def update_password(request: Request, user: CurrentUser) -> Response:
 
 @requires("user")
 async def delete_account(request: Request, user: CurrentUser) -> Response:
-    from shared.domain.deletion import delete_user_everywhere
-
     await delete_user_everywhere(user.id)
     return ok(None, "account_deleted")
 
@@ -206,5 +172,3 @@ routes = [
     Route("/api/auth/updatePassword", update_password, methods=["POST"]),
     Route("/api/auth/deleteAccount", delete_account, methods=["POST"]),
 ]
-app = build_app(routes)
-handler = lambda_handler(app)

@@ -1,4 +1,4 @@
-"""The auth flows of tests/api/test_auth.py, in Supabase mode, for HS256 and ES256 (JWKS) tokens.
+"""The auth flows of tests/auth/test_auth.py, in Supabase mode, for HS256 and ES256 (JWKS) tokens.
 
 Where Supabase differs from the built-in provider by design, the test says so: an access token
 stays valid until `exp` after its session ends (`session_is_active` is True, no network per

@@ -10,7 +10,7 @@ import yaml
 from shared.config import PROJECT_ROOT
 from shared.observability import metrics
 
-EXPOSED = {m.name for m in metrics.REGISTRY.collect()}
+EXPOSED = {m.name for m in metrics.instruments().registry.collect()}
 _NAME = re.compile(r"\b((?:http|db|storage)_[a-z_]+?)(?:_bucket|_total|_count|_sum)?\b")
 
 

@@ -1,8 +1,7 @@
-"""Health and meta: liveness (never touches the DB), readiness (DB and storage), metrics."""
+"""Health and meta routes: liveness (never touches the DB), readiness (DB and storage), metrics."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import time
 
@@ -10,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from functions.health.checks import readiness_checks
 from shared.config import PROJECT_ROOT, get_settings
-from shared.http.app import build_app, lambda_handler
 from shared.http.errors import ApiError
 from shared.http.json import JSONResponse
+from shared.observability.metrics import exposition
 
 STARTED = time.monotonic()
-READY_TIMEOUT_S = 2.0
 
 
 async def liveness(request: Request) -> Response:
@@ -26,40 +25,8 @@ async def liveness(request: Request) -> Response:
     )
 
 
-async def _check_db() -> None:
-    from shared.db import get_pool  # liveness never touches the DB, so its import path skips psycopg
-
-    pool = await get_pool()
-    async with pool.connection(timeout=READY_TIMEOUT_S) as conn:
-        await conn.execute("SELECT 1")
-
-
-async def _check_storage() -> dict[str, str]:
-    """Storage readiness per component (primary, and replica when configured)."""
-    from shared.storage import get_storage
-
-    result = await get_storage().check()
-    return {name: ("ok" if status else f"failing: {getattr(status, 'detail', '')}".rstrip(": "))
-            for name, status in result.items()}
-
-
 async def readiness(request: Request) -> Response:
-    checks: dict[str, str] = {}
-    failing: list[str] = []
-    try:
-        await asyncio.wait_for(_check_db(), READY_TIMEOUT_S)
-        checks["database"] = "ok"
-    except Exception:
-        checks["database"] = "failing"
-        failing.append("database")
-    try:
-        storage = await asyncio.wait_for(_check_storage(), READY_TIMEOUT_S)
-    except Exception:
-        storage = {"storage": "failing"}
-    for name, state in storage.items():
-        checks[f"storage.{name}" if name != "storage" else name] = state
-        if state != "ok" and name != "replica":  # a replica outage degrades, it does not stop us
-            failing.append(f"storage.{name}" if name != "storage" else name)
+    checks, failing = await readiness_checks()
     if failing:
         body = {
             "success": False, "reason": "unavailable", "error": {"status": 503},
@@ -78,11 +45,8 @@ async def metrics(request: Request) -> Response:
             raise ApiError("unauthorized")
     elif settings.is_production:
         raise ApiError("access_denied")
-    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-    from shared.observability.metrics import REGISTRY
-
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
 
 
 async def openapi(request: Request) -> Response:
@@ -100,5 +64,3 @@ routes = [
     Route("/metrics", metrics, methods=["GET"]),
     Route("/api/openapi.json", openapi, methods=["GET"]),
 ]
-app = build_app(routes)
-handler = lambda_handler(app)

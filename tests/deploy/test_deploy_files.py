@@ -60,6 +60,13 @@ def test_every_serverless_handler_imports():
         assert callable(getattr(module, attr)), name
 
 
+def test_every_function_packages_files_that_exist():
+    """A group that became a package (`functions/<group>/`) must not be packaged as `<group>.py`."""
+    for name, fn in _serverless()["functions"].items():
+        for pattern in fn.get("package", {}).get("patterns", []):
+            assert next(PROJECT_ROOT.glob(pattern), None) is not None, f"{name}: {pattern} matches nothing"
+
+
 @pytest.mark.parametrize("method, path", CONTRACT, ids=[f"{m} {p}" for m, p in CONTRACT])
 def test_contract_route_belongs_to_exactly_one_function(method, path):
     concrete = _concrete(path)
