@@ -11,6 +11,7 @@ import logging
 
 from shared.auth.provider import get_provider
 from shared.db import fetch_one, transaction
+from shared.storage import delete_image, get_storage
 
 log = logging.getLogger("tridmo.users")
 
@@ -35,8 +36,6 @@ async def delete_user_everywhere(user_id: str) -> bool:
 async def delete_image_quietly(key: str) -> None:
     """Best effort after commit: a leftover object is an orphan the storage sweep removes."""
     try:
-        from shared.storage import delete_image, get_storage
-
         await delete_image(get_storage(), key)
     except Exception:
         log.warning("could not delete image after commit", extra={"key": key})

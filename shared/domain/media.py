@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.config import get_settings
+from shared.storage import get_storage
 
 
 def image_url(key: str | None) -> str | None:
@@ -14,8 +15,6 @@ def image_url(key: str | None) -> str | None:
     settings = get_settings()
     if settings.base_img_url:
         return f"{settings.base_img_url}/{key}"
-    from shared.storage import get_storage
-
     return get_storage().public_url(key)
 
 

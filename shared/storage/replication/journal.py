@@ -5,8 +5,8 @@ replicated backend when a write or delete reached one side only (`record_diverge
 A `delete` note wins over a pending `copy` note for the same object and is never turned back (keys are
 never reused).
 
-`shared.db` is imported inside the functions: the replicated backend imports this module, and the files
-function, which serves storage but never queries, must not load psycopg at cold start.
+`shared.db` loads psycopg only when a pool is first made, so the files function, which imports this module
+through the replicated backend but never queries, still does not load the driver at cold start.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from shared.config import get_settings
+from shared.db import execute
 from shared.storage.keys import Bucket
 
 log = logging.getLogger("tridmo.replicate")
@@ -30,8 +31,6 @@ SET enqueued_at = clock_timestamp(), next_attempt_at = now(),
 
 async def enqueue(conn: Any, bucket: Bucket, key: str, why: str | None = None, op: str = "copy") -> None:
     """Queue an object for copying (or deleting), inside the caller's transaction (commits with it)."""
-    from shared.db import execute  # heavy: psycopg, which the files function never loads (see above)
-
     await execute(_ENQUEUE, (bucket, key, why, op), conn=conn)
 
 
