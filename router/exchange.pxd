@@ -14,7 +14,6 @@ cdef class Exchange(ResponseWriter):
     cpdef start(self)
     @cython.locals(router=Router, up=Upstream, now=double)
     cpdef on_headers(self, Attempt a, status, list headers)
-    @cython.locals(router=Router)
     cpdef on_complete(self, Attempt a)
     @cython.locals(router=Router)
     cpdef end(self, bint keep)

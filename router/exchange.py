@@ -266,14 +266,7 @@ class Exchange(ResponseWriter):
         if self.head_buf is not None or self.chunk_out:
             self.write_end()
         a.finish(a.keep_alive and self.mode != EOF)
-        # end(self.keep), inlined: this is every proxied request's last step
-        self.finished = True
-        router = self.router
-        router.budget.active -= 1
-        if self.retries:
-            router.budget.release(self.retries)
-        router.log_exchange(self, self.status, self.req.start)
-        self.down.finish(self.keep)
+        self.end(self.keep)
 
     def on_upgrade(self, a: Attempt, rest: bytes) -> None:
         """101 Switching Protocols: from here on both sockets are spliced as a raw tunnel."""
