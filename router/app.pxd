@@ -17,5 +17,5 @@ cdef class Router:
     cdef public double now, started, per_try_timeout, ewma_decay, log_sample, spin_min
     cdef public bint shutting_down, spinning, try_timer, try_sweep, hash_watched
     cpdef dispatch(self, down, req)
-    @cython.locals(st=Stats, dur=double, now=double, sample=double)
+    @cython.locals(dur=double, now=double, sample=double)
     cpdef log_exchange(self, ex, int status, double start)

@@ -15,7 +15,6 @@ import random
 import socket
 import sys
 import time
-from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from .accesslog import AccessLog
@@ -29,7 +28,7 @@ from .pools import Balancer
 from .request import Request
 from .retry import RetryBudget
 from .server import Downstream
-from .status import BUCKETS, Stats, render_metrics
+from .status import Stats, render_metrics
 from .workermetrics import WorkerMetrics
 
 if TYPE_CHECKING:
@@ -257,12 +256,7 @@ class Router:
         typed, because the compiled build cannot type ``ex`` here (app and exchange cimport each other)."""
         now = self.clock()
         dur = now - start
-        st = self.stats  # Stats.observe(), inlined: once per request
-        codes = st.codes
-        codes[status] = codes.get(status, 0) + 1
-        st.hist[bisect_left(BUCKETS, dur)] += 1
-        st.dur_sum += dur
-        st.count += 1
+        self.stats.observe(status, dur)
         sample = self.log_sample
         if sample and (sample >= 1.0 or self._rand() < sample):
             req = ex.req

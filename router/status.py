@@ -6,10 +6,10 @@ metrics cost nothing per request beyond a dict increment and a bisect.
 
 from __future__ import annotations
 
-import bisect
 import html
 import os
 import time
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from . import COMPILED
@@ -34,7 +34,7 @@ class Stats:
     def observe(self, status: int, seconds: float) -> None:
         codes = self.codes
         codes[status] = codes.get(status, 0) + 1
-        self.hist[bisect.bisect_left(BUCKETS, seconds)] += 1
+        self.hist[bisect_left(BUCKETS, seconds)] += 1
         self.dur_sum += seconds
         self.count += 1
 
