@@ -10,8 +10,11 @@ cdef class Exchange(ResponseWriter):
     cdef public object attempts, tried, upstream
     cdef public int tries, retries
     cdef public bint paused_client, continued
-    @cython.locals(router=Router, up=Upstream, a=Attempt)
     cpdef start(self)
+    @cython.locals(router=Router, up=Upstream)
+    cpdef next_try(self)
+    @cython.locals(a=Attempt)
+    cpdef launch(self, Upstream up)
     @cython.locals(router=Router, up=Upstream, now=double)
     cpdef on_headers(self, Attempt a, status, list headers)
     cpdef on_complete(self, Attempt a)

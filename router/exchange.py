@@ -53,19 +53,8 @@ class Exchange(ResponseWriter):
         self.head_buf = None
 
     def start(self) -> None:
-        """First try: ``next_try`` + ``launch`` inlined for the common case (a host with room)."""
-        router = self.router
-        router.budget.active += 1
-        up = router.balancer.select(self.req.hash_key, None, router.max_conc)
-        if up is None or up.inflight >= router.max_conc:
-            self.no_room(up)
-            return
-        a = Attempt(self, up)
-        self.attempts.append(a)
-        self.tried.append(up)
-        self.tries = 1
-        self.upstream = up.url
-        a.start()
+        self.router.budget.active += 1
+        self.next_try()
 
     def next_try(self) -> None:
         if self.finished:
