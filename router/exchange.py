@@ -21,17 +21,14 @@ from .retry import backoff, may_retry
 from .server import Downstream
 
 if TYPE_CHECKING:
-    from .app import Router
+    from .core import RouterCore
     from .upstream import Upstream
 
 
 class Exchange(ResponseWriter):
-    __slots__ = (
-        "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished",
-        "paused_client", "upstream", "continued",
-    )
+    __slots__ = ("attempts", "tried", "tries", "retries", "winner", "finished", "upstream", "continued")
 
-    def __init__(self, router: Router, down: Downstream, req: Request) -> None:
+    def __init__(self, router: RouterCore, down: Downstream, req: Request) -> None:
         self.router = router
         self.down = down
         self.req = req

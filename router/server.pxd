@@ -1,11 +1,11 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
 cimport cython
-from .app cimport Router
+from .core cimport RouterCore
 from .request cimport Request
 
 cdef class Downstream:
-    cdef public Router router
+    cdef public RouterCore router
     cdef public object transport, parser, peer, peer_b, pipeline, url, header_parts, content_length
     cdef public object transfer_encoding, forwarded_for, forwarded_proto, forwarded_host, rid, conn_hdr, upgrade_hdr
     cdef public object host, cookie, hash_hdr

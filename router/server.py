@@ -22,7 +22,7 @@ from .request import Request
 from .retry import IDEMPOTENT
 
 if TYPE_CHECKING:
-    from .app import Router
+    from .core import RouterCore
 
 # Connection values that name no other field, so nothing more is dropped (RFC 9110 7.6.1)
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
@@ -46,7 +46,7 @@ class Downstream:
         "write_paused", "data", "fresh", "in_msg", "dropped", "unparsed", "broken", "hosts",
     )
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: RouterCore) -> None:
         self.router = router
         self.transport: Any = None
         self.parser = httptools.HttpRequestParser(self)
