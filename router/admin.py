@@ -18,7 +18,7 @@ from .errors import error_response, simple_response
 from .status import render_html, render_metrics, snapshot
 
 if TYPE_CHECKING:
-    from .app import Router
+    from .core import RouterCore
     from .request import Request
     from .server import Downstream
 
@@ -30,7 +30,7 @@ class InternalRequest:
 
     __slots__ = ("router", "down", "req", "chunks", "size")
 
-    def __init__(self, router: Router, down: Downstream, req: Request) -> None:
+    def __init__(self, router: RouterCore, down: Downstream, req: Request) -> None:
         self.router = router
         self.down = down
         self.req = req

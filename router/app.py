@@ -1,8 +1,10 @@
 """The router object: wires config, balancer, health, limits and the data path together, and owns
 reload, runtime changes and graceful shutdown.
 
-Hot-path settings are copied into plain attributes on apply so the data path reads
-``router.max_conc`` rather than ``router.cfg.limits.upstream_max_concurrency``.
+What the data path reads and calls per request is ``core.RouterCore``, which ``Router`` extends:
+hot-path settings are copied into its plain attributes on apply so the data path reads
+``router.max_conc`` rather than ``router.cfg.limits.upstream_max_concurrency``. This module is the
+top of the package's import graph: nothing in the router imports it.
 """
 
 from __future__ import annotations
@@ -15,30 +17,29 @@ import random
 import socket
 import sys
 import time
-from bisect import bisect_left
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .accesslog import AccessLog
+from .admin import InternalRequest
 from .config import Config, UpstreamCfg, load_config
 from .connpool import ConnPool
+from .core import RouterCore
+from .exchange import Exchange
 from .headers import WATCHED, TrustedProxies
 from .health import HealthChecker
 from .limits import RateLimiter, WaitQueue
 from .outlier import OutlierDetector
 from .pools import Balancer
-from .request import Request
 from .retry import RetryBudget
 from .server import Downstream
-from .status import BUCKETS, Stats, render_metrics
+from .stats import Stats
+from .status import render_metrics
 from .workermetrics import WorkerMetrics
-
-if TYPE_CHECKING:
-    from .exchange import Exchange
 
 SWEEP_INTERVAL = 0.1
 
 
-class Router:
+class Router(RouterCore):
     def __init__(self, cfg: Config, config_path: str | None = None, cli: dict[str, Any] | None = None,
                  ops_path: str | None = None) -> None:
         self.cfg = cfg
@@ -64,11 +65,8 @@ class Router:
         self.worker_metrics: WorkerMetrics | None = None  # set by a --workers master's child
         self.spinning = False
         self.ratelimiter: RateLimiter | None = None
-        # Imported here, not at the top: in the compiled build ``exchange`` loads ``app`` while it
-        # starts (for the Router C type), so ``app`` must not need ``exchange`` to finish loading.
-        from .exchange import Exchange
-
         self.new_exchange = Exchange
+        self.new_internal = InternalRequest
         self.apply(cfg, initial=True)
 
     # configuration ------------------------------------------------------------------------
@@ -227,62 +225,6 @@ class Router:
         for line in complete.splitlines():
             with contextlib.suppress(Exception):
                 self.apply_op(json.loads(line))
-
-    # data path ------------------------------------------------------------------------------
-    def dispatch(self, down: Downstream, req: Request) -> None:
-        if req.url.startswith(b"/__router"):
-            from .admin import InternalRequest
-
-            InternalRequest(self, down, req)
-            return
-        if self.ratelimiter.rate > 0:
-            # the exact time: self.now moves once per sweep, and a bucket would refill only then
-            wait = self.ratelimiter.check(req.client_ip, self.clock())
-            if wait:
-                down.respond_error(429, "Too many requests", req.request_id, retry_after=wait)
-                return
-        ex = self.new_exchange(self, down, req)
-        down.exchange = ex
-        ex.start()
-
-    def slot_freed(self, up: Any) -> None:
-        q = up.queue
-        while q.waiters and up.inflight < self.max_conc:
-            start = q.pop()
-            if start is not None:
-                start()
-
-    def log_exchange(self, ex: Exchange, status: int, start: float) -> None:
-        """Counts a finished exchange and logs it if sampled. ``status`` and ``start`` are passed in,
-        typed, because the compiled build cannot type ``ex`` here (app and exchange cimport each other)."""
-        now = self.clock()
-        dur = now - start
-        st = self.stats  # Stats.observe(), inlined: once per request
-        codes = st.codes
-        codes[status] = codes.get(status, 0) + 1
-        st.hist[bisect_left(BUCKETS, dur)] += 1
-        st.dur_sum += dur
-        st.count += 1
-        sample = self.log_sample
-        if sample and (sample >= 1.0 or self._rand() < sample):
-            req = ex.req
-            self.access.write({
-                "ts": round(time.time(), 3), "request_id": req.request_id, "client": req.client_ip,
-                "method": req.method.decode(), "path": req.url.decode("latin-1"), "status": status,
-                "upstream": ex.upstream, "tries": ex.tries,
-                "ttfb_ms": round((ex.t_headers - start) * 1000, 3) if ex.t_headers else None,
-                "duration_ms": round(dur * 1000, 3), "bytes_in": req.body_bytes,
-            })
-
-    def log_local(self, req: Request, status: int) -> None:
-        now = time.monotonic()
-        self.stats.observe(status, now - req.start)
-        if self.access.enabled and self.access.sampled():
-            self.access.write({
-                "ts": round(time.time(), 3), "request_id": req.request_id, "client": req.client_ip,
-                "method": req.method.decode(), "path": req.url.decode("latin-1"), "status": status,
-                "upstream": None, "tries": 0, "duration_ms": round((now - req.start) * 1000, 3),
-            })
 
     def log_event(self, event: str, **fields: Any) -> None:
         self.access.write({"ts": round(time.time(), 3), "event": event, "pid": os.getpid(), **fields})

@@ -1,11 +1,13 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
 from .connpool cimport ConnHandler, UpstreamConn
-from .exchange cimport Exchange
+from .core cimport RouterCore
+from .request cimport Request
+from .server cimport Downstream
 from .upstream cimport Upstream
 
 cdef class Attempt(ConnHandler):
-    cdef public Exchange ex
+    cdef public ExchangeBase ex
     cdef public Upstream up
     cdef public object timer, transport
     cdef public UpstreamConn conn
@@ -20,3 +22,13 @@ cdef class Attempt(ConnHandler):
     cpdef on_up_body(self, bytes chunk)
     cpdef on_up_complete(self)
     cpdef on_up_flush(self)
+
+cdef class ExchangeBase:
+    cdef public RouterCore router
+    cdef public Downstream down
+    cdef public Request req
+    cdef public bint paused_client
+    cpdef on_headers(self, Attempt a, status, list headers)
+    cpdef on_body(self, a, bytes chunk)
+    cpdef on_complete(self, Attempt a)
+    cpdef flush_head(self)

@@ -3,7 +3,8 @@
 An ``Attempt`` gets a connection (pooled or new), sends the request head and body (replayed from the
 request's buffer on a retry), relays the upstream's events to its ``Exchange`` and, when finished,
 returns the connection to the pool only if both messages ended cleanly. It makes no decision of its
-own: retries, hedging and the response belong to the exchange.
+own: retries, hedging and the response belong to the exchange. What it needs of the exchange is
+``ExchangeBase``, declared here, so this module imports nothing above it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,51 @@ from .pause import P_UPSTREAM
 
 if TYPE_CHECKING:
     from .connpool import UpstreamConn
-    from .exchange import Exchange
+    from .core import RouterCore
+    from .request import Request
+    from .server import Downstream
     from .upstream import Upstream
+
+
+class ExchangeBase:
+    """What a try sees of its exchange: the request, the client connection, the router, and the
+    calls a try reports its upstream's events with. ``exchange.Exchange`` implements them (the
+    response half in ``response.ResponseWriter``, which derives from this class). In the compiled
+    build the hot ones are C methods (``attempt.pxd``), so a try calls them directly."""
+
+    __slots__ = ("router", "down", "req", "paused_client")
+
+    router: RouterCore
+    down: Downstream
+    req: Request
+    paused_client: bool  # the client is not reading: the winning try's upstream is paused
+
+    def on_headers(self, a: Attempt, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        raise NotImplementedError
+
+    def on_continue(self, a: Attempt) -> None:
+        raise NotImplementedError
+
+    def on_interim(self, a: Attempt, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        raise NotImplementedError
+
+    def on_body(self, a: Attempt, chunk: bytes) -> None:
+        raise NotImplementedError
+
+    def on_complete(self, a: Attempt) -> None:
+        raise NotImplementedError
+
+    def on_error(self, a: Attempt, kind: str) -> None:
+        raise NotImplementedError
+
+    def on_timeout(self, a: Attempt) -> None:
+        raise NotImplementedError
+
+    def on_upgrade(self, a: Attempt, rest: bytes) -> None:
+        raise NotImplementedError
+
+    def flush_head(self) -> None:
+        raise NotImplementedError
 
 
 class Attempt(ConnHandler):
@@ -27,7 +71,7 @@ class Attempt(ConnHandler):
     __slots__ = ("ex", "up", "conn", "timer", "started", "connected", "done", "keep_alive", "sent_all", "chunked",
                  "transport")
 
-    def __init__(self, ex: Exchange, up: Upstream) -> None:
+    def __init__(self, ex: ExchangeBase, up: Upstream) -> None:
         self.ex = ex
         self.up = up
         self.conn: UpstreamConn | None = None

@@ -17,7 +17,7 @@ import sysconfig
 
 # The data path and what it calls per request; everything else stays interpreted.
 MODULES = ("server", "request", "connpool", "attempt", "response", "exchange", "upstream", "pools", "policies",
-           "limits", "retry", "headers", "status", "app")
+           "limits", "retry", "headers", "stats", "status", "core", "app")
 BUILD_DIR = "_compiled"
 MANIFEST = "manifest.json"
 

@@ -21,17 +21,14 @@ from .retry import backoff, may_retry
 from .server import Downstream
 
 if TYPE_CHECKING:
-    from .app import Router
+    from .core import RouterCore
     from .upstream import Upstream
 
 
 class Exchange(ResponseWriter):
-    __slots__ = (
-        "router", "down", "req", "attempts", "tried", "tries", "retries", "winner", "finished",
-        "paused_client", "upstream", "continued",
-    )
+    __slots__ = ("attempts", "tried", "tries", "retries", "winner", "finished", "upstream", "continued")
 
-    def __init__(self, router: Router, down: Downstream, req: Request) -> None:
+    def __init__(self, router: RouterCore, down: Downstream, req: Request) -> None:
         self.router = router
         self.down = down
         self.req = req
@@ -53,19 +50,8 @@ class Exchange(ResponseWriter):
         self.head_buf = None
 
     def start(self) -> None:
-        """First try: ``next_try`` + ``launch`` inlined for the common case (a host with room)."""
-        router = self.router
-        router.budget.active += 1
-        up = router.balancer.select(self.req.hash_key, None, router.max_conc)
-        if up is None or up.inflight >= router.max_conc:
-            self.no_room(up)
-            return
-        a = Attempt(self, up)
-        self.attempts.append(a)
-        self.tried.append(up)
-        self.tries = 1
-        self.upstream = up.url
-        a.start()
+        self.router.budget.active += 1
+        self.next_try()
 
     def next_try(self) -> None:
         if self.finished:
@@ -266,14 +252,7 @@ class Exchange(ResponseWriter):
         if self.head_buf is not None or self.chunk_out:
             self.write_end()
         a.finish(a.keep_alive and self.mode != EOF)
-        # end(self.keep), inlined: this is every proxied request's last step
-        self.finished = True
-        router = self.router
-        router.budget.active -= 1
-        if self.retries:
-            router.budget.release(self.retries)
-        router.log_exchange(self, self.status, self.req.start)
-        self.down.finish(self.keep)
+        self.end(self.keep)
 
     def on_upgrade(self, a: Attempt, rest: bytes) -> None:
         """101 Switching Protocols: from here on both sockets are spliced as a raw tunnel."""

@@ -1,9 +1,8 @@
 """Why a client connection stopped reading, as bits of ``Downstream.paused``; reading resumes once
 no reason is left.
 
-A module of its own, importing nothing, because the compiled build loads ``server`` and ``app``
-through each other (each needs the other's C type): a constant defined in either one would not
-exist yet when the modules in between import it.
+A module of its own, importing nothing, at the bottom of the import graph: ``server``, ``request``
+and ``attempt`` all use the bits, and none of them has to import another for them.
 """
 
 P_UPSTREAM = 1  # the upstream cannot take more of the request body

@@ -7,7 +7,7 @@ cdef class Request:
     cdef public bint http11, keep_alive, upgrade, chunked, idempotent, consumed, body_done
     cdef public Py_ssize_t pending_bytes, body_bytes, max_replay
     cdef public double start
-    cdef public object down  # the Downstream; untyped, as server.pxd cimports this file
+    cdef public object down  # the Downstream; untyped, as server.pxd cimports this file (request.ClientReads)
     cpdef feed(self, bytes chunk)
     cpdef attach(self, sink)
     cpdef bint replayable(self)

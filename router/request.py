@@ -3,14 +3,20 @@ with a copy kept while the body is small enough to be sent again on a retry."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .pause import P_PENDING
 
-if TYPE_CHECKING:
-    from .server import Downstream
-
 PENDING_PAUSE = 256 * 1024  # body bytes held for a try that has not bound yet before reading pauses
+
+
+class ClientReads(Protocol):
+    """What a request needs of its client connection (``server.Downstream``): pausing its reads
+    while too much body waits for a try."""
+
+    paused: int
+
+    def set_pause(self, bit: int, on: bool) -> None: ...
 
 
 class Request:
@@ -23,7 +29,7 @@ class Request:
         "consumed", "body_bytes", "body_done", "sink", "start", "down", "max_replay", "host",
     )
 
-    def __init__(self, down: Downstream, max_replay: int) -> None:
+    def __init__(self, down: ClientReads, max_replay: int) -> None:
         self.down = down
         self.max_replay = max_replay
         self.pending: list[bytes] = []

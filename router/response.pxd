@@ -1,14 +1,9 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
-from .app cimport Router
-from .request cimport Request
-from .server cimport Downstream
+from .attempt cimport ExchangeBase
 
-cdef class ResponseWriter:
-    cdef public Router router
+cdef class ResponseWriter(ExchangeBase):
     cdef public object winner, head_buf
-    cdef public Downstream down
-    cdef public Request req
     cdef public bint finished, chunk_out, keep
     cdef public int mode, status
     cdef public double t_headers

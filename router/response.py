@@ -9,14 +9,10 @@ small body leave in one segment. Interim responses (102, 103 Early Hints) are pa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .attempt import ExchangeBase
 from .headers import HOP_BY_HOP, status_line
-
-if TYPE_CHECKING:
-    from .app import Router
-    from .request import Request
-    from .server import Downstream
 
 # How the response body is delimited on the upstream side.
 LENGTH, CHUNKED, EOF, NOBODY = 0, 1, 2, 3
@@ -26,12 +22,9 @@ _UPGRADE_KEEP = frozenset({b"upgrade", b"connection"})
 _WATCHED_LENGTHS = frozenset(len(n) for n in (*HOP_BY_HOP, b"content-length"))
 
 
-class ResponseWriter:
+class ResponseWriter(ExchangeBase):
     __slots__ = ("mode", "chunk_out", "keep", "status", "t_headers", "head_buf")
 
-    router: Router
-    down: Downstream
-    req: Request
     winner: Any
     finished: bool
 

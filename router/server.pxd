@@ -1,18 +1,19 @@
 # Cython declarations for the compiled build of the module beside this file (see router/build.py).
 # The .py file stays the source; this adds C types for its attributes and calls on the hot path.
 cimport cython
-from .app cimport Router
+from .core cimport RouterCore
 from .request cimport Request
 
 cdef class Downstream:
-    cdef public Router router
-    cdef public object transport, parser, peer, peer_b, pipeline, url, hparts, cl
-    cdef public object xff, xfp, xfh, rid, te, conn_hdr, upgrade_hdr, host, cookie, hash_hdr
+    cdef public RouterCore router
+    cdef public object transport, parser, peer, peer_b, pipeline, url, header_parts, content_length
+    cdef public object transfer_encoding, forwarded_for, forwarded_proto, forwarded_host, rid, conn_hdr, upgrade_hdr
+    cdef public object host, cookie, hash_hdr
     cdef public object tunnel, upgrade_buf, exchange
     cdef public Request parsing, current
-    cdef public bint trusted, idem, closed, write_paused, fresh, in_msg, dropped, broken
+    cdef public bint trusted, has_idempotency_key, closed, write_paused, fresh, in_msg, dropped, broken
     cdef public bytes data
-    cdef public Py_ssize_t hbytes, unparsed, hosts
+    cdef public Py_ssize_t head_bytes, unparsed, hosts
     cdef public int error, paused
     cdef public double last_active, header_started
     cpdef set_pause(self, int bit, bint on)

@@ -22,7 +22,7 @@ from .request import Request
 from .retry import IDEMPOTENT
 
 if TYPE_CHECKING:
-    from .app import Router
+    from .core import RouterCore
 
 # Connection values that name no other field, so nothing more is dropped (RFC 9110 7.6.1)
 _PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"upgrade"})
@@ -39,14 +39,14 @@ class Downstream:
     type cannot derive from a Python class)."""
 
     __slots__ = (
-        "router", "transport", "parser", "peer", "peer_b", "trusted", "parsing", "current", "pipeline",
-        "url", "hparts", "hbytes", "xff", "xfp", "xfh", "rid", "te", "cl", "conn_hdr", "upgrade_hdr", "idem",
-        "host", "cookie", "hash_hdr", "error", "last_active", "header_started", "paused", "tunnel",
-        "upgrade_buf", "exchange", "closed", "write_paused", "data", "fresh", "in_msg", "dropped",
-        "unparsed", "broken", "hosts",
+        "router", "transport", "parser", "peer", "peer_b", "trusted", "parsing", "current", "pipeline", "url",
+        "header_parts", "head_bytes", "content_length", "transfer_encoding", "forwarded_for", "forwarded_proto",
+        "forwarded_host", "rid", "conn_hdr", "upgrade_hdr", "has_idempotency_key", "host", "cookie", "hash_hdr",
+        "error", "last_active", "header_started", "paused", "tunnel", "upgrade_buf", "exchange", "closed",
+        "write_paused", "data", "fresh", "in_msg", "dropped", "unparsed", "broken", "hosts",
     )
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: RouterCore) -> None:
         self.router = router
         self.transport: Any = None
         self.parser = httptools.HttpRequestParser(self)
@@ -148,27 +148,27 @@ class Downstream:
     # httptools callbacks -----------------------------------------------------------------
     def on_message_begin(self) -> None:
         self.url = b""
-        self.hparts: list[bytes] = []
-        self.hbytes = 0
-        self.xff = self.xfp = self.xfh = self.rid = self.te = self.conn_hdr = self.upgrade_hdr = None
-        self.host = self.cookie = self.hash_hdr = None
-        self.cl = -1
+        self.header_parts: list[bytes] = []  # the header lines forwarded as received: name, ": ", value, CRLF
+        self.head_bytes = 0  # request line and headers so far, against max_header_bytes
+        self.content_length = -1  # no Content-Length field
+        self.transfer_encoding = self.forwarded_for = self.forwarded_proto = self.forwarded_host = None  # as received
+        self.rid = self.conn_hdr = self.upgrade_hdr = self.host = self.cookie = self.hash_hdr = None
         self.hosts = 0
-        self.idem = False
+        self.has_idempotency_key = False
         self.dropped = False
         self.in_msg = True
         self.header_started = self.router.now
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        self.hbytes += len(url)
-        if self.hbytes > self.router.max_header_bytes:
+        self.head_bytes += len(url)
+        if self.head_bytes > self.router.max_header_bytes:
             self.error = 431
             raise _Abort
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.hbytes += len(name) + len(value) + 4
-        if self.hbytes > self.router.max_header_bytes:
+        self.head_bytes += len(name) + len(value) + 4
+        if self.head_bytes > self.router.max_header_bytes:
             self.error = 431
             raise _Abort
         ln = name.lower()
@@ -176,27 +176,29 @@ class Downstream:
             if self.router.hash_watched and ln == self.router.hash_header:  # e.g. Host, X-Forwarded-For
                 self.hash_hdr = value
             if ln == b"content-length":
-                self.cl = int(value)  # llhttp has validated it already
-                self.hparts += (name, b": ", value, b"\r\n")
+                self.content_length = int(value)  # llhttp has validated it already
+                self.header_parts += (name, b": ", value, b"\r\n")
             elif ln == b"host":
                 self.hosts += 1
                 self.host = value
-                self.hparts += (name, b": ", value, b"\r\n")
+                self.header_parts += (name, b": ", value, b"\r\n")
             elif ln == b"idempotency-key":
-                self.idem = True
-                self.hparts += (name, b": ", value, b"\r\n")
+                self.has_idempotency_key = True
+                self.header_parts += (name, b": ", value, b"\r\n")
             elif ln in (b"forwarded", b"x-real-ip") and self.trusted:
-                self.hparts += (name, b": ", value, b"\r\n")
+                self.header_parts += (name, b": ", value, b"\r\n")
             else:  # not forwarded as received: dropped, or replaced by the router's own
                 self.dropped = True
                 if ln == b"transfer-encoding":
-                    self.te = value if self.te is None else self.te + b", " + value
+                    te = self.transfer_encoding
+                    self.transfer_encoding = value if te is None else te + b", " + value
                 elif ln == b"x-forwarded-for":
-                    self.xff = value if self.xff is None else self.xff + b", " + value
+                    xff = self.forwarded_for
+                    self.forwarded_for = value if xff is None else xff + b", " + value
                 elif ln == b"x-forwarded-proto":
-                    self.xfp = value
+                    self.forwarded_proto = value
                 elif ln == b"x-forwarded-host":
-                    self.xfh = value
+                    self.forwarded_host = value
                 elif ln == b"x-request-id":
                     self.rid = value
                 elif ln == b"connection":
@@ -208,7 +210,7 @@ class Downstream:
             self.hash_hdr = value
         elif ln == b"cookie" and self.router.hash_cookie:
             self.cookie = value
-        self.hparts += (name, b": ", value, b"\r\n")
+        self.header_parts += (name, b": ", value, b"\r\n")
 
     def on_headers_complete(self) -> None:
         router = self.router
@@ -226,32 +228,32 @@ class Downstream:
             # RFC 9112 3.2: exactly one Host in HTTP/1.1; CONNECT would open a tunnel to anywhere
             self.error = 501 if method == b"CONNECT" else 400
             raise _Abort
-        if self.te is not None and not http11:
+        if self.transfer_encoding is not None and not http11:
             # RFC 9112 6.1: HTTP/1.0 framing with Transfer-Encoding is faulty; close after this one
             req.keep_alive = False
         req.upgrade = parser.should_upgrade()
         req.upgrade_hdr = self.upgrade_hdr
         req.host = self.host
-        req.chunked = self.te is not None
-        req.content_length = self.cl if self.cl > 0 else 0
-        req.idempotent = self.idem or method in IDEMPOTENT
+        req.chunked = self.transfer_encoding is not None
+        req.content_length = self.content_length if self.content_length > 0 else 0
+        req.idempotent = self.has_idempotency_key or method in IDEMPOTENT
         rid = self.rid
         if rid is None or not sane_request_id(rid):
             rid = new_request_id_bytes()
         req.rid = rid
         trusted = self.trusted
-        req.client_ip = router.trusted.client_ip(self.peer, self.xff) if trusted else self.peer
+        req.client_ip = router.trusted.client_ip(self.peer, self.forwarded_for) if trusted else self.peer
         if self.hash_hdr is not None:
             req.hash_key = self.hash_hdr
         elif router.hash_cookie and self.cookie:
             req.hash_key = cookie_value(self.cookie, router.hash_cookie)
         if self.conn_hdr is not None and self.conn_hdr.lower() not in _PLAIN_CONNECTION:
             self._drop_connection_listed()
-        xff = self.peer_b if not (trusted and self.xff) else self.xff + b", " + self.peer_b
-        xfh = self.xfh if (trusted and self.xfh) else self.host
+        xff = self.peer_b if not (trusted and self.forwarded_for) else self.forwarded_for + b", " + self.peer_b
+        xfh = self.forwarded_host if (trusted and self.forwarded_host) else self.host
         # few, long pieces: b"".join costs ~100 instructions per piece, whatever its length
-        tail = [b"X-Forwarded-For: ", xff, b"\r\nX-Forwarded-Proto: " + self.xfp + b"\r\n"
-                if trusted and self.xfp else b"\r\nX-Forwarded-Proto: http\r\n"]
+        tail = [b"X-Forwarded-For: ", xff, b"\r\nX-Forwarded-Proto: " + self.forwarded_proto + b"\r\n"
+                if trusted and self.forwarded_proto else b"\r\nX-Forwarded-Proto: http\r\n"]
         if xfh is not None:
             tail += (b"X-Forwarded-Host: ", xfh, b"\r\n")
         if self.host is None:  # HTTP/1.0 without Host, sent on as 1.1: the address the client reached
@@ -259,7 +261,7 @@ class Downstream:
         if req.upgrade and self.upgrade_hdr is not None:
             tail += (b"Connection: upgrade\r\nUpgrade: ", self.upgrade_hdr, b"\r\n")
         elif req.chunked:  # llhttp made sure chunked is the last coding; others (gzip, ...) go on too
-            te = self.te
+            te = self.transfer_encoding
             tail.append(b"Transfer-Encoding: chunked\r\n" if te.lower() == b"chunked"
                         else b"Transfer-Encoding: " + te + b"\r\n")
         tail += (b"X-Request-Id: ", rid, b"\r\n\r\n")  # and the blank line that ends the head
@@ -268,7 +270,7 @@ class Downstream:
         if raw is not None:
             req.head = raw + b"".join(tail)
         else:
-            req.head = b"".join((method, b" ", self.url, b" HTTP/1.1\r\n", *self.hparts, *tail))
+            req.head = b"".join((method, b" ", self.url, b" HTTP/1.1\r\n", *self.header_parts, *tail))
         self.header_started = 0.0
         if req.content_length > router.max_body_bytes:
             self.error = 413
@@ -302,8 +304,8 @@ class Downstream:
         the message: dropping Content-Length but forwarding the body would smuggle it upstream as a
         request of its own."""
         listed = {t.strip().lower() for t in (self.conn_hdr or b"").split(b",")} - _FRAMING
-        parts = self.hparts
-        self.hparts = [b for i in range(0, len(parts), 4) if parts[i].lower() not in listed
+        parts = self.header_parts
+        self.header_parts = [b for i in range(0, len(parts), 4) if parts[i].lower() not in listed
                        for b in parts[i:i + 4]]
 
     def on_body(self, chunk: bytes) -> None:

@@ -1,45 +1,24 @@
 """Status page (HTML and JSON) and Prometheus metrics, rendered on demand from plain counters.
 
-The hot path only bumps integers (``Stats.observe``); all formatting happens at scrape time, so
-metrics cost nothing per request beyond a dict increment and a bisect.
+The hot path only bumps integers (``stats.Stats.observe``); all formatting happens here, at scrape
+time, so metrics cost nothing per request beyond a dict increment and a bisect.
 """
 
 from __future__ import annotations
 
-import bisect
 import html
 import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from . import COMPILED
+from .stats import BUCKETS
 
 if TYPE_CHECKING:
-    from .app import Router
-
-BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+    from .core import RouterCore
 
 
-class Stats:
-    __slots__ = ("codes", "hist", "dur_sum", "count", "retries", "hedges")
-
-    def __init__(self) -> None:
-        self.codes: dict[int, int] = {}
-        self.hist = [0] * (len(BUCKETS) + 1)
-        self.dur_sum = 0.0
-        self.count = 0
-        self.retries = 0
-        self.hedges = 0
-
-    def observe(self, status: int, seconds: float) -> None:
-        codes = self.codes
-        codes[status] = codes.get(status, 0) + 1
-        self.hist[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.dur_sum += seconds
-        self.count += 1
-
-
-def snapshot(router: Router) -> dict[str, Any]:
+def snapshot(router: RouterCore) -> dict[str, Any]:
     now = time.monotonic()
     ss = router.cfg.slow_start
     b = router.budget
@@ -104,7 +83,7 @@ def _esc(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render_metrics(router: Router) -> bytes:
+def render_metrics(router: RouterCore) -> bytes:
     now = time.monotonic()
     st = router.stats
     out = [

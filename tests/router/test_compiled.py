@@ -102,8 +102,9 @@ def _pxd_classes(pxd: Path) -> dict[str, tuple[str | None, set[str]]]:
 
 
 def _py_attributes(cls: ast.ClassDef) -> set[str]:
-    """What instances of a class hold: its ``__slots__`` and class-level annotations (a mixin's
-    contract), or every ``self.x =`` in a class without ``__slots__``."""
+    """What instances of a class hold: its ``__slots__``, or every ``self.x =`` in a class without
+    ``__slots__``, and its class-level annotations (the contract of a base class or mixin whose
+    subclass sets them)."""
     slots: set[str] | None = None
     annotated = set()
     for node in cls.body:
@@ -113,8 +114,9 @@ def _py_attributes(cls: ast.ClassDef) -> set[str]:
             annotated.add(node.target.id)
     if slots is not None:
         return slots | annotated
-    return {t.attr for node in ast.walk(cls) for t in getattr(node, "targets", [getattr(node, "target", None)])
-            if isinstance(t, ast.Attribute) and getattr(t.value, "id", "") == "self"}
+    targets = (t for node in ast.walk(cls) for t in getattr(node, "targets", [getattr(node, "target", None)]))
+    assigned = {t.attr for t in targets if isinstance(t, ast.Attribute) and getattr(t.value, "id", "") == "self"}
+    return annotated | assigned
 
 
 def _hierarchy(name: str, bases: dict[str, str | None], attrs: dict[str, set[str]]) -> set[str]:
@@ -166,8 +168,8 @@ def test_the_router_reports_the_build_it_runs(start_backend, start_router) -> No
 
 @pytest.mark.parametrize("module", MODULES)
 def test_each_module_imports_first(module: str) -> None:
-    """Compiled modules load each other's C types as they start (app <-> server, exchange <->
-    attempt): whichever a program imports first, the cycle must close without a half-loaded name."""
+    """Compiled modules load each other's C types as they start: whichever a program imports first
+    loads, with what it cimports, without a half-loaded name (``test_module_graph.py``: no cycle)."""
     proc = subprocess.run([sys.executable, "-c", f"import router.{module}"], cwd=PKG.parent,
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr[-2000:]

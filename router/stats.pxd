@@ -5,3 +5,4 @@ cdef class Stats:
     cdef public list hist
     cdef public double dur_sum
     cdef public long count, retries, hedges
+    cpdef observe(self, status, double seconds)
