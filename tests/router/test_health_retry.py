@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from .conftest import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.timeout(60)
 

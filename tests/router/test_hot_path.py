@@ -9,8 +9,7 @@ import pytest
 
 from router.app import Router, make_socket
 from router.config import load_config
-
-from .conftest import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
@@ -11,6 +10,7 @@ from shared.auth.provider import get_provider
 from shared.auth.supabase import SupabaseAuthProvider
 from shared.config import Settings
 from shared.http.errors import ApiError
+from tests.support.ports import free_port
 
 VERSIONED = {"X-Supabase-Api-Version": "2024-01-01"}
 
@@ -51,9 +51,7 @@ async def test_gotrue_5xx_is_unavailable(client, make_user, gotrue, status, body
 
 
 async def test_unreachable_gotrue_is_unavailable(standin_settings):
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens on it
     settings = Settings(
         supabase_url=f"http://127.0.0.1:{port}", supabase_service_role_key="k", jwt_secret=standin_settings.jwt_secret
     )
