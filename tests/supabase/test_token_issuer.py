@@ -15,7 +15,8 @@ from tests.supabase.conftest import JWT_SECRET
 
 async def test_token_from_another_issuer_is_refused(client, gotrue):
     email = f"iss-{uuid.uuid4().hex[:10]}@example.com"
-    r = await client.post("/api/auth/signup", json={"full_name": "Issuer Test", "email": email, "password": "s3cret-pass"})
+    body = {"full_name": "Issuer Test", "email": email, "password": "s3cret-pass"}
+    r = await client.post("/api/auth/signup", json=body)
     assert r.status_code == 201, r.text
     token = r.json()["data"]["token"]["accessToken"]
     claims = jwt.decode(token, options={"verify_signature": False})
