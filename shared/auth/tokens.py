@@ -18,6 +18,7 @@ from shared.config import Settings, get_settings
 from shared.http.errors import ApiError
 
 AUDIENCE = "authenticated"
+BUILTIN_ISSUER = "tridmo-builtin"
 ALGORITHMS_ASYMMETRIC = ("ES256", "RS256")
 
 
@@ -37,6 +38,13 @@ class TokenPair:
         }
 
 
+def expected_issuer(settings: Settings) -> str:
+    """Who may have issued a token we accept: the project's GoTrue (`<SUPABASE_URL>/auth/v1`, as
+    Supabase sets `iss`) or the built-in provider. A token signed with the right key but issued for
+    another project (a JWT secret reused between projects) is refused."""
+    return f"{settings.supabase_url.rstrip('/')}/auth/v1" if settings.supabase_url else BUILTIN_ISSUER
+
+
 def issue_access_token(user_id: str, email: str, session_id: str, settings: Settings | None = None) -> str:
     import jwt  # heavy: PyJWT loads `cryptography` (~100 ms): only requests that handle tokens pay for it
 
@@ -44,7 +52,7 @@ def issue_access_token(user_id: str, email: str, session_id: str, settings: Sett
     now = int(time.time())
     claims = {
         "aud": AUDIENCE,
-        "iss": "tridmo-builtin",
+        "iss": BUILTIN_ISSUER,
         "sub": str(user_id),
         "email": email,
         "role": "authenticated",
@@ -148,8 +156,8 @@ async def verify_access_token(token: str, settings: Settings | None = None) -> d
         raise ApiError("unauthorized", "invalid_token")
     try:
         claims = jwt.decode(
-            token, key, algorithms=[alg], audience=AUDIENCE,
-            options={"require": ["exp", "sub", "aud"]}, leeway=5,
+            token, key, algorithms=[alg], audience=AUDIENCE, issuer=expected_issuer(settings),
+            options={"require": ["exp", "sub", "aud", "iss"]}, leeway=5,
         )
     except jwt.ExpiredSignatureError:
         raise ApiError("token_expired", "token_expired") from None

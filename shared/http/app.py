@@ -44,7 +44,7 @@ def build_app(routes: Sequence[BaseRoute], *, debug: bool = False) -> Starlette:
         Middleware(ErrorEnvelopeMiddleware),
     ]
     if settings.force_https:
-        middleware.append(Middleware(HTTPSRedirectMiddleware, trusted_proxies=("*",)))
+        middleware.append(Middleware(HTTPSRedirectMiddleware, trusted_proxies=settings.trusted_proxies))
     middleware += [
         Middleware(SecurityHeadersMiddleware, hsts=settings.force_https),
         Middleware(

@@ -3,11 +3,18 @@
 Offset paging is what the existing clients use (`current`/`next` are 0-based indexes). Deep pages
 by offset make PostgreSQL walk and discard rows, so lists users scroll far also accept `cursor`:
 the last row's (sort value, id), encoded opaquely, which turns page N into an index seek.
+
+Cursors are signed (HMAC with `URL_SIGNING_SECRET`): their values go into SQL as parameters, and a
+hand-made one with a value of the wrong type would make PostgreSQL fail the query (a 500); a
+cursor we did not issue is a 400 naming `cursor`. Offsets stop at `MAX_OFFSET` rows (a 400 naming
+`page`): deeper than that, PostgreSQL walks and discards every row before the page, per request.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +22,13 @@ from typing import Any
 import msgspec
 from starlette.requests import Request
 
+from shared.config import get_settings
 from shared.http.errors import ApiError, FieldError
 
 DEFAULT_LIMIT = 16
 MAX_LIMIT = 100
+MAX_OFFSET = 100_000
+_SIGNATURE_BYTES = 12
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,9 @@ def page_request(
     """Parse paging parameters; `order_columns` maps the whitelisted names to SQL expressions."""
     page = _int_param(request, "page", 1)
     limit = min(_int_param(request, "limit", DEFAULT_LIMIT), MAX_LIMIT)
+    if (page - 1) * limit > MAX_OFFSET:
+        message = f"at most {MAX_OFFSET // limit + 1} with limit {limit}; use cursor for deeper pages"
+        raise ApiError("validation", errors=[FieldError("page", message)])
     order_key = request.query_params.get("orderBy") or default_order
     if order_key not in order_columns:
         allowed = ", ".join(sorted(order_columns))
@@ -80,21 +93,30 @@ def page_request(
     return PageRequest(page, limit, order_key, order_columns[order_key], order == "desc", cursor)
 
 
+def _signature(payload: bytes) -> bytes:
+    key = get_settings().url_signing_secret.encode()
+    return hmac.new(key, b"cursor:" + payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+
+
 def encode_cursor(order_key: str, value: Any, row_id: Any) -> str:
     if hasattr(value, "isoformat"):
         value = value.isoformat()
-    raw = msgspec.json.encode([order_key, value, str(row_id)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    payload = msgspec.json.encode([order_key, value, str(row_id)])
+    return base64.urlsafe_b64encode(_signature(payload) + payload).decode().rstrip("=")
 
 
 def decode_cursor(token: str | None, order_key: str) -> tuple[Any, str] | None:
     if not token:
         return None
+    malformed = ApiError("validation", errors=[FieldError("cursor", "malformed cursor")])
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        key, value, row_id = msgspec.json.decode(raw)
-    except Exception:
-        raise ApiError("validation", errors=[FieldError("cursor", "malformed cursor")]) from None
+    except ValueError:
+        raise malformed from None
+    signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
+    if not hmac.compare_digest(signature, _signature(payload)):
+        raise malformed
+    key, value, row_id = msgspec.json.decode(payload)  # ours, so well-formed
     if key != order_key:
         raise ApiError("validation", errors=[FieldError("cursor", "cursor belongs to another orderBy")])
     return value, row_id

@@ -113,7 +113,8 @@ async def test_expired_token_is_token_expired(client, make_user):
     user = await make_user()
     now = int(time.time())
     token = jwt.encode(
-        {"sub": user["id"], "aud": "authenticated", "role": "authenticated", "exp": now - 60, "iat": now - 120},
+        {"sub": user["id"], "aud": "authenticated", "iss": "tridmo-builtin", "role": "authenticated",
+         "exp": now - 60, "iat": now - 120},
         get_settings().jwt_secret, algorithm="HS256",
     )
     r = await client.get("/api/auth/verify", headers={"Authorization": f"Bearer {token}"})

@@ -17,7 +17,7 @@ _EXEMPT = ("/health", "/api/health", "/metrics")
 
 
 class HTTPSRedirectMiddleware:
-    def __init__(self, app: ASGIApp, *, trusted_proxies: Iterable[str] = ("*",)) -> None:
+    def __init__(self, app: ASGIApp, *, trusted_proxies: Iterable[str] = ("127.0.0.1", "::1")) -> None:
         self.app = app
         self.trusted = set(trusted_proxies)
 
