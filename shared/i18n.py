@@ -29,6 +29,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "payload_too_large": {"ru": "Слишком большой запрос", "en": "Payload too large"},
     "unsupported_media_type": {"ru": "Неподдерживаемый тип данных", "en": "Unsupported media type"},
     "rate_limited": {"ru": "Слишком много запросов", "en": "Too many requests"},
+    "too_many_signins": {
+        "ru": "Слишком много неудачных попыток входа, попробуйте позже",
+        "en": "Too many failed sign-ins, try again later",
+    },
     "unavailable": {"ru": "Сервис временно недоступен", "en": "Service unavailable"},
     "internal": {"ru": "Внутренняя ошибка сервера", "en": "Internal server error"},
     "malformed_json": {"ru": "Некорректный JSON", "en": "Malformed JSON"},
