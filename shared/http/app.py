@@ -24,6 +24,7 @@ from shared.http.errors import ApiError
 from shared.http.limits import route_limits
 from shared.http.middleware.errors import ErrorEnvelopeMiddleware, to_api_error
 from shared.http.middleware.https_redirect import HTTPSRedirectMiddleware
+from shared.http.middleware.idempotency import IdempotencyMiddleware
 from shared.http.middleware.rate_limit import RateLimitMiddleware
 from shared.http.middleware.request_context import RequestContextMiddleware
 from shared.http.middleware.security_headers import SecurityHeadersMiddleware
@@ -59,6 +60,7 @@ def build_app(routes: Sequence[BaseRoute], *, debug: bool = False) -> Starlette:
     ]
     if settings.rate_limit_enabled:  # inside CORS, so a browser can read the 429
         middleware.insert(-1, Middleware(RateLimitMiddleware, limits=route_limits(settings)))
+    middleware.insert(-1, Middleware(IdempotencyMiddleware))  # inside the limits: a replay counts too
     app = Starlette(
         debug=debug,
         routes=list(routes),
