@@ -41,6 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Запрос с этим Idempotency-Key уже выполнен, но его ответ потерян",
         "en": "A request with this Idempotency-Key was already carried out; its answer was lost",
     },
+    "email_quota_exhausted": {
+        "ru": "Сейчас мы не можем отправить письмо, попробуйте позже",
+        "en": "We cannot send mail right now, please try again later",
+    },
     "too_many_signins": {
         "ru": "Слишком много неудачных попыток входа, попробуйте позже",
         "en": "Too many failed sign-ins, try again later",

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from shared.config import get_settings
 from shared.db import execute, fetch_all, fetch_one
 from shared.http.errors import ApiError
+from shared.observability.recording import count_rate_limited
 
 ALL_CLIENTS = "*"
 MAX_LOCK_S = 24 * 3600
@@ -61,6 +62,7 @@ async def check(account: str, client: str) -> None:
     row = await fetch_one(_LOCKS, {"account": account, "client": client})
     if row and row["locked_until"]:
         wait = (row["locked_until"] - datetime.now(UTC)).total_seconds()
+        count_rate_limited("signin_failures")
         raise ApiError("rate_limited", "too_many_signins", headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
 

@@ -29,6 +29,7 @@ from psycopg_pool import PoolTimeout
 from shared.config import Settings
 from shared.db import connection
 from shared.http.errors import ApiError
+from shared.observability.recording import count_rate_limited
 
 log = logging.getLogger("tridmo.http.limits")
 
@@ -214,6 +215,7 @@ def _lease(count: int) -> int:
 
 def refusal(decision: Decision) -> ApiError:
     """The 429 for a refused decision, in the envelope, with `Retry-After` and the draft's headers."""
+    count_rate_limited(decision.limit.name)
     return ApiError("rate_limited", headers={
         "Retry-After": decision.retry_after(),
         "RateLimit-Policy": decision.limit.policy_header(),

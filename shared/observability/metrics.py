@@ -31,3 +31,15 @@ STORAGE_ERRORS = Counter("storage_errors_total", "Object storage failures", ["op
 def observe_request(method: str, route: str, status: int, duration_s: float) -> None:
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(duration_s)
+RATE_LIMITED = Counter(
+    "rate_limit_rejections_total", "Requests refused with 429 by the API's own limits", ["route_class"],
+    registry=REGISTRY,
+)
+AUTH_PROVIDER_LIMITED = Counter(
+    "auth_provider_limited_total", "Supabase Auth (GoTrue) rate-limit and email-quota refusals", ["kind"],
+    registry=REGISTRY,
+)
+for _kind in ("rate_limit", "email_quota", "email_frequency"):  # series exist at 0, so the first one counts
+    AUTH_PROVIDER_LIMITED.labels(_kind)
+for _class in ("auth", "write", "read", "signin_failures"):
+    RATE_LIMITED.labels(_class)

@@ -45,3 +45,15 @@ def count_storage_error(operation: str) -> None:
     m = _metrics()
     if m is not None:
         m.STORAGE_ERRORS.labels(operation).inc()
+
+
+def count_rate_limited(route_class: str) -> None:
+    m = _metrics()
+    if m is not None:
+        m.RATE_LIMITED.labels(route_class).inc()
+
+
+def count_auth_provider_limited(kind: str) -> None:
+    m = _metrics()
+    if m is not None:
+        m.AUTH_PROVIDER_LIMITED.labels(kind).inc()
