@@ -105,6 +105,16 @@ class Settings:
     max_json_bytes: int = 1024 * 1024
     force_https: bool = False
 
+    # abuse limits (shared/http/limits.py, shared/http/middleware/rate_limit.py, shared/auth/throttle.py)
+    rate_limit_enabled: bool = True
+    rate_limit_auth_per_min: int = 20  # per client address: sign-in, sign-up, refresh, reset, resend code
+    rate_limit_write_per_min: int = 120  # per client address and per signed-in user: POST/PUT/PATCH/DELETE
+    rate_limit_read_per_min: int = 1200  # per client address: GET/HEAD
+    signin_failures_per_client: int = 5  # wrong passwords per account and client address per window
+    signin_failures_per_account: int = 20  # wrong passwords per account from all addresses per window
+    signin_failure_window_s: int = 900
+    idempotency_ttl_s: int = 24 * 3600
+
     # observability
     datadog_api_key: str = ""
     dd_agent_host: str = ""
@@ -200,6 +210,14 @@ class Settings:
             trusted_proxies=_list(g("TRUSTED_PROXIES")) or ("127.0.0.1", "::1"),
             max_json_bytes=_int(env, "MAX_JSON_BYTES", 1024 * 1024),
             force_https=_bool(g("FORCE_HTTPS"), default=production),
+            rate_limit_enabled=_bool(g("RATE_LIMIT_ENABLED"), default=True),
+            rate_limit_auth_per_min=_int(env, "RATE_LIMIT_AUTH_PER_MIN", 20),
+            rate_limit_write_per_min=_int(env, "RATE_LIMIT_WRITE_PER_MIN", 120),
+            rate_limit_read_per_min=_int(env, "RATE_LIMIT_READ_PER_MIN", 1200),
+            signin_failures_per_client=_int(env, "SIGNIN_FAILURES_PER_CLIENT", 5),
+            signin_failures_per_account=_int(env, "SIGNIN_FAILURES_PER_ACCOUNT", 20),
+            signin_failure_window_s=_int(env, "SIGNIN_FAILURE_WINDOW_S", 900),
+            idempotency_ttl_s=_int(env, "IDEMPOTENCY_TTL_S", 24 * 3600),
             datadog_api_key=g("DATADOG_API_KEY", ""),
             dd_agent_host=g("DD_AGENT_HOST", ""),
             dd_dogstatsd_port=_int(env, "DD_DOGSTATSD_PORT", 8125),

@@ -29,6 +29,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "payload_too_large": {"ru": "Слишком большой запрос", "en": "Payload too large"},
     "unsupported_media_type": {"ru": "Неподдерживаемый тип данных", "en": "Unsupported media type"},
     "rate_limited": {"ru": "Слишком много запросов", "en": "Too many requests"},
+    "idempotency_key_reused": {
+        "ru": "Этот Idempotency-Key уже использован для другого запроса",
+        "en": "This Idempotency-Key was already used for a different request",
+    },
+    "idempotency_key_in_progress": {
+        "ru": "Запрос с этим Idempotency-Key ещё выполняется",
+        "en": "A request with this Idempotency-Key is still in progress",
+    },
+    "idempotency_key_committed": {
+        "ru": "Запрос с этим Idempotency-Key уже выполнен, но его ответ потерян",
+        "en": "A request with this Idempotency-Key was already carried out; its answer was lost",
+    },
+    "email_quota_exhausted": {
+        "ru": "Сейчас мы не можем отправить письмо, попробуйте позже",
+        "en": "We cannot send mail right now, please try again later",
+    },
+    "too_many_signins": {
+        "ru": "Слишком много неудачных попыток входа, попробуйте позже",
+        "en": "Too many failed sign-ins, try again later",
+    },
     "unavailable": {"ru": "Сервис временно недоступен", "en": "Service unavailable"},
     "internal": {"ru": "Внутренняя ошибка сервера", "en": "Internal server error"},
     "malformed_json": {"ru": "Некорректный JSON", "en": "Malformed JSON"},

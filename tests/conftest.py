@@ -18,6 +18,11 @@ os.environ.setdefault("STORAGE_DIR", os.path.join(_TMP, "storage"))
 os.environ.setdefault("PUBLIC_API_URL", "http://testserver")
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "10000")
 os.environ.setdefault("DB_POOL_MAX", "5")
+# The whole suite signs up hundreds of users from one address: limits high enough never to refuse it, so
+# the limiter still runs on every request (tests/shared/http/test_rate_limits.py sets real ones).
+os.environ.setdefault("RATE_LIMIT_AUTH_PER_MIN", "1000000")
+os.environ.setdefault("RATE_LIMIT_WRITE_PER_MIN", "1000000")
+os.environ.setdefault("RATE_LIMIT_READ_PER_MIN", "1000000")
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402

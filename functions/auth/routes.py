@@ -21,6 +21,7 @@ from functions.auth.inputs import (
     valid_signin_role,
 )
 from functions.auth.queries import email_for_username, has_active_ban
+from shared.auth import throttle
 from shared.auth.guard import CurrentUser, requires
 from shared.auth.profiles import insert_profile, own_profile
 from shared.auth.provider import get_provider
@@ -75,7 +76,15 @@ async def _resolve_login(body: SignIn) -> str:
 async def _signin(request: Request, role: str | None) -> Response:
     body = await parse_body(request, SignIn)
     email = await _resolve_login(body)
-    signed = await get_provider().sign_in(email, body.password)
+    client = request.client.host if request.client else "unknown"
+    await throttle.check(email, client)
+    try:
+        signed = await get_provider().sign_in(email, body.password)
+    except ApiError as exc:
+        if exc.message_key == "bad_credentials":
+            await throttle.failed(email, client)
+        raise
+    await throttle.succeeded(email, client)
     profile = await own_profile(signed.user_id)
     if profile is None:
         raise ApiError("unauthorized", "bad_credentials")

@@ -19,9 +19,11 @@ from starlette.responses import Response
 
 from shared.auth.provider import get_provider
 from shared.auth.tokens import verify_access_token
+from shared.config import get_settings
 from shared.db import fetch_one
 from shared.http.errors import ApiError
 from shared.http.ids import as_uuid
+from shared.http.limits import enforce, route_limits
 
 ROLES = ("admin", "brand", "designer")
 
@@ -96,6 +98,14 @@ async def authenticate(request: Request) -> CurrentUser | None:
 
 
 Endpoint = Callable[..., Awaitable[Response]]
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def _limit_writes(user_id: str) -> None:
+    """Writes are limited per user too, so one account cannot write from many addresses at once."""
+    settings = get_settings()
+    if settings.rate_limit_enabled:
+        await enforce(f"write:user:{user_id}", route_limits(settings).write)
 
 
 def requires(*levels: str) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
@@ -116,6 +126,8 @@ def requires(*levels: str) -> Callable[[Endpoint], Callable[[Request], Awaitable
                 raise ApiError("unauthorized")
             if user is not None and roles and "user" not in levels and user.role not in roles:
                 raise ApiError("access_denied")
+            if user is not None and request.method not in READ_METHODS:
+                await _limit_writes(user.id)
             request.state.user = user
             return await endpoint(request, user)
 

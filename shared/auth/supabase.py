@@ -30,6 +30,7 @@ from shared.auth.tokens import TokenPair
 from shared.config import Settings
 from shared.db import fetch_one
 from shared.http.errors import ApiError, FieldError
+from shared.observability.recording import count_auth_provider_limited
 
 if TYPE_CHECKING:
     import httpx
@@ -69,6 +70,13 @@ def _retry_after(exc: BaseException) -> dict[str, str]:
     return {"Retry-After": value} if value else {}
 
 
+def _is_project_email_quota(exc: BaseException) -> bool:
+    """GoTrue answers the project-wide mail limit with "Email rate limit exceeded", and an address
+    asking again too soon with "For security purposes, you can only request this after N seconds";
+    both carry the code `over_email_send_rate_limit`."""
+    return "after" not in str(getattr(exc, "message", "") or exc).lower()
+
+
 def _error_code(exc: BaseException) -> str:
     return str(getattr(exc, "code", "") or "")
 
@@ -94,6 +102,10 @@ def translate(exc: BaseException, *, strength_field: str = "password") -> ApiErr
                   extra={"status": status, "code": code})
         return ApiError("unavailable", "unavailable")
     if status == 429 or code in _RATE_LIMITED:
+        # Every GoTrue call comes from this server's address: its per-IP limits are shared by all
+        # users, so an operator must hear about it (the API's own limits should refuse first).
+        log.warning("gotrue rate limited the API", extra={"status": status, "code": code})
+        count_auth_provider_limited("rate_limit")
         return ApiError("rate_limited", "rate_limited", headers=_retry_after(exc))
     if code in _EMAIL_TAKEN:
         return ApiError("conflict", "email_taken", errors=[FieldError("email", "email_taken")])
@@ -286,9 +298,19 @@ class SupabaseAuthProvider:
                 raise translate(exc) from None
             if status == 429 and code != "over_email_send_rate_limit":
                 raise translate(exc) from None  # per-client limit: says nothing about the address
-            # GoTrue only rate-limits mail (and refuses e.g. an already confirmed address) for
-            # existing users: answering differently would tell who is registered.
-            log.info("gotrue declined to send mail", extra={"call": call, "status": status, "code": code})
+            if code == "over_email_send_rate_limit" and _is_project_email_quota(exc):
+                # The project's mail quota (Auth > Rate Limits > emails per hour): nobody gets mail
+                # until it refills, whatever the address, so saying so reveals nothing.
+                log.warning("gotrue email quota exhausted: no confirmation or reset mail is sent",
+                            extra={"call": call, "status": status, "code": code})
+                count_auth_provider_limited("email_quota")
+                wait = _retry_after(exc) or {"Retry-After": "600"}
+                raise ApiError("unavailable", "email_quota_exhausted", headers=wait) from None
+            # GoTrue only rate-limits mail per address (and refuses e.g. an already confirmed
+            # address) for existing users: answering differently would tell who is registered.
+            if code == "over_email_send_rate_limit":
+                count_auth_provider_limited("email_frequency")
+            log.warning("gotrue declined to send mail", extra={"call": call, "status": status, "code": code})
 
     async def send_confirmation(self, email: str) -> None:
         await self._send("resend", email)

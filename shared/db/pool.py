@@ -13,6 +13,7 @@ the database (liveness, validation errors, files) never pays for the driver.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Sequence
@@ -57,7 +58,7 @@ def connection_kwargs(settings: Settings) -> dict[str, Any]:
         "row_factory": dict_row,
         "connect_timeout": int(settings.db_connect_timeout_s),
         "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
-        "application_name": "tridmo-api",
+        "application_name": os.environ.get("PGAPPNAME") or "tridmo-api",  # libpq's variable: name an instance
     }
     if settings.db_pool_mode == "transaction":
         # Supavisor transaction mode hands each transaction to any server connection:
@@ -102,11 +103,23 @@ async def connection() -> AsyncIterator[AsyncConnection[dict[str, Any]]]:
         yield conn
 
 
+# (scope, key) of the Idempotency-Key request being served, set by the idempotency middleware
+current_idempotency_record: ContextVar[tuple[str, str] | None] = ContextVar("idempotency_record", default=None)
+_MARK_COMMITTED = "UPDATE idempotency_keys SET committed = true WHERE scope = %s AND key = %s"
+
+
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncConnection[dict[str, Any]]]:
-    """A pooled connection inside one transaction: committed on success, rolled back on error."""
+    """A pooled connection inside one transaction: committed on success, rolled back on error.
+
+    Inside an `Idempotency-Key` request the transaction also marks the key's record committed, so
+    the record and the work commit together (a replay after a crash between commit and answer
+    knows the work is done)."""
     async with connection() as conn, conn.transaction():
         yield conn
+        record = current_idempotency_record.get()
+        if record is not None:
+            await conn.execute(_MARK_COMMITTED, record)
 
 
 def _count() -> None:

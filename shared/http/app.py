@@ -22,8 +22,11 @@ from starlette.routing import BaseRoute
 from shared.config import get_settings
 from shared.http.envelope import error_response
 from shared.http.errors import ApiError
+from shared.http.limits import route_limits
 from shared.http.middleware.errors import ErrorEnvelopeMiddleware, to_api_error
 from shared.http.middleware.https_redirect import HTTPSRedirectMiddleware
+from shared.http.middleware.idempotency import IdempotencyMiddleware
+from shared.http.middleware.rate_limit import RateLimitMiddleware
 from shared.http.middleware.request_context import RequestContextMiddleware
 from shared.http.middleware.security_headers import SecurityHeadersMiddleware
 from shared.http.middleware.trailing_slash import TrailingSlashMiddleware
@@ -52,11 +55,14 @@ def build_app(routes: Sequence[BaseRoute], *, debug: bool = False) -> Starlette:
             allow_origins=list(settings.allowed_origins) or (["*"] if not settings.is_production else []),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Accept-Language", "X-Request-Id", "Idempotency-Key"],
-            expose_headers=["X-Request-Id", "Retry-After", "Content-Disposition"],
+            expose_headers=["X-Request-Id", "Retry-After", "Content-Disposition", "RateLimit", "RateLimit-Policy"],
             max_age=600,
         ),
         Middleware(TrailingSlashMiddleware),
     ]
+    if settings.rate_limit_enabled:  # inside CORS, so a browser can read the 429
+        middleware.insert(-1, Middleware(RateLimitMiddleware, limits=route_limits(settings)))
+    middleware.insert(-1, Middleware(IdempotencyMiddleware))  # inside the limits: a replay counts too
     app = Starlette(
         debug=debug,
         routes=list(routes),

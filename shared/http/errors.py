@@ -16,6 +16,7 @@ STATUS_BY_REASON: dict[str, int] = {
     "gone": 410,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
+    "idempotency_key_reused": 422,
     "rate_limited": 429,
     "internal": 500,
     "unavailable": 503,

@@ -41,6 +41,19 @@ class Instruments:
         self.storage_errors = Counter(
             "storage_errors_total", "Object storage failures", ["operation"], registry=registry
         )
+        self.rate_limited = Counter(
+            "rate_limit_rejections_total", "Requests refused with 429 by the API's own limits", ["route_class"],
+            registry=registry,
+        )
+        self.auth_provider_limited = Counter(
+            "auth_provider_limited_total", "Supabase Auth (GoTrue) rate-limit and email-quota refusals", ["kind"],
+            registry=registry,
+        )
+        # labelled series exist at 0 from the start, so the first refusal is an increase Prometheus sees
+        for kind in ("rate_limit", "email_quota", "email_frequency"):
+            self.auth_provider_limited.labels(kind)
+        for route_class in ("auth", "write", "read", "signin_failures"):
+            self.rate_limited.labels(route_class)
 
 
 @lru_cache(maxsize=1)

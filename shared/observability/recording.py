@@ -43,3 +43,15 @@ def count_storage_error(operation: str) -> None:
     m = _instruments()
     if m is not None:
         m.storage_errors.labels(operation).inc()
+
+
+def count_rate_limited(route_class: str) -> None:
+    m = _instruments()
+    if m is not None:
+        m.rate_limited.labels(route_class).inc()
+
+
+def count_auth_provider_limited(kind: str) -> None:
+    m = _instruments()
+    if m is not None:
+        m.auth_provider_limited.labels(kind).inc()

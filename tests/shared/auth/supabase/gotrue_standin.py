@@ -102,6 +102,7 @@ class GoTrueStandin:
         self.jwt_exp = jwt_exp
         self.refresh_reuse_interval = refresh_reuse_interval
         self.mail_max_frequency = mail_max_frequency
+        self.mail_quota_left: int | None = None  # the project's emails-per-hour limit (None: unlimited)
         self.service_role_key = jwt.encode(
             {"role": "service_role", "iss": "supabase", "iat": int(time.time())}, jwt_secret, algorithm="HS256"
         )
@@ -424,7 +425,15 @@ class GoTrueStandin:
             self._logout(user.id)
         return Response(status_code=204)
 
+    def _spend_mail_quota(self) -> None:
+        """GoTrue checks the project's mail limit before looking the address up, for any address."""
+        if self.mail_quota_left is not None:
+            if self.mail_quota_left <= 0:
+                raise GoTrueError(429, "over_email_send_rate_limit", "Email rate limit exceeded")
+            self.mail_quota_left -= 1
+
     def _recover(self, request: Request, body: dict[str, Any]) -> dict[str, Any]:
+        self._spend_mail_quota()
         user = self.user_by_email(str(body.get("email") or ""))
         if user is not None:
             self._mail(user, "recovery")
@@ -435,6 +444,7 @@ class GoTrueStandin:
             raise GoTrueError(
                 400, "validation_failed", "Missing one of these types: signup, email_change, sms, phone_change"
             )
+        self._spend_mail_quota()
         user = self.user_by_email(str(body.get("email") or ""))
         if user is not None and user.confirmed_at is not None:
             raise GoTrueError(400, "validation_failed", "Email address already confirmed")
