@@ -23,9 +23,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import psycopg
-from psycopg_pool import PoolTimeout
-
 from shared.config import Settings
 from shared.db import connection
 from shared.http.errors import ApiError
@@ -108,7 +105,9 @@ class Limiter:
             return self._admitted(limit, lease.ahead_s - (now - lease.taken_at), lease.tokens)
         try:
             return await self._take(key, limit, now)
-        except (psycopg.OperationalError, PoolTimeout) as exc:
+        except Exception as exc:
+            if not _database_unreachable(exc):
+                raise
             log.warning("rate limits fall back to this process: %s", type(exc).__name__)
             return self._take_locally(key, limit, now)
 
@@ -172,6 +171,14 @@ class Limiter:
         ahead_s = max(0.0, ahead_s)
         remaining = max(0, math.floor((limit.period_s - ahead_s) / limit.interval_s + 1e-9)) + spare
         return Decision(True, limit, min(remaining, limit.count), ahead_s)
+
+
+def _database_unreachable(exc: Exception) -> bool:
+    # heavy: psycopg (~100 ms) is imported by the pool on first use; here only once a query failed
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exc, psycopg.OperationalError | PoolTimeout)
 
 
 _limiter: Limiter | None = None
