@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,12 @@ def test_every_alert_has_a_runbook_section():
         path, _, anchor = link.partition("#")
         assert path == "ops/runbooks.md" and anchor in anchors, f"{rule['alert']}: {link}"
         assert rule["labels"]["severity"] in {"page", "ticket", "none"}
+
+
+def test_ensure_apt_installs_nothing_when_the_binaries_are_there():
+    result = subprocess.run([sys.executable, "-m", "scripts.ensure_apt", "coreutils=ls", "python3"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and not result.stdout and not result.stderr
+    from scripts.ensure_apt import parse
+
+    assert parse(["prometheus=promtool", "haproxy"]) == [("prometheus", "promtool"), ("haproxy", "haproxy")]
