@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # without a C compiler it says so and the router runs its .py files. A compile error fails.
 ROUTER_BUILD := $(PY) -m router.build --quiet --if-possible
 
-.PHONY: run test lint seed migrate bench db-stop clean
+.PHONY: run test lint seed migrate bench db-stop clean prometheus
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3.x"; exit 1; }
@@ -23,8 +23,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(ROUTER_BUILD)
+	@# promtool runs the alert-rule tests; Debian's prometheus package when missing (apt-get as root)
+	$(PY) -m scripts.ensure_apt prometheus=promtool
 	$(PY) -m pytest
 	ROUTER_PURE_PYTHON=1 $(PY) -m pytest tests/router
+
+prometheus: $(STAMP)
+	$(PY) -m scripts.prometheus_local
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -11,6 +11,9 @@ from shared.config import PROJECT_ROOT
 from shared.observability import metrics
 
 EXPOSED = {m.name for m in metrics.instruments().registry.collect()}
+# Names ops/metrics.yml lists as `pending` (the code does not emit them yet; see test_metric_names.py).
+PENDING = {re.sub(r"_total$", "", m["name"]) for m in yaml.safe_load(
+    (PROJECT_ROOT / "ops" / "metrics.yml").read_text())["metrics"] if m.get("pending")}
 _NAME = re.compile(r"\b((?:http|db|storage)_[a-z_]+?)(?:_bucket|_total|_count|_sum)?\b")
 
 
@@ -30,7 +33,8 @@ def test_prometheus_alerts_cover_the_operations_thresholds_with_real_metrics():
 
 
 def test_grafana_dashboard_queries_real_metrics():
-    dashboard = json.loads((PROJECT_ROOT / "ops" / "grafana" / "tridmo-api.json").read_text())
-    for panel in dashboard["panels"]:
-        for target in panel["targets"]:
-            assert _names(target["expr"]) <= EXPOSED, panel["title"]
+    for path in sorted((PROJECT_ROOT / "ops" / "grafana").glob("*.json")):
+        dashboard = json.loads(path.read_text())
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                assert _names(target["expr"]) <= EXPOSED | PENDING, panel["title"]
