@@ -84,7 +84,7 @@ def test_no_build_tools_and_boto3_pinned_inside(package):
     for name in ("boto3", "botocore"):
         assert name in dists, f"{name} must ship in the package, not come from the runtime"
         version = dists[name].name.removesuffix(".dist-info").split("-", 1)[1]
-        assert version == pinned.get(name) or name == "botocore" and version == pinned["boto3"], (name, version)
+        assert version == pinned[name], (name, version)
 
 
 def test_only_this_functions_code_is_packaged(package):
