@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .envref import UnsetVariable, expand
+
 POLICIES = ("p2c_ewma", "round_robin", "hash")
 
 
@@ -308,7 +310,7 @@ def load_config(
     data: dict[str, Any] = {}
     if path:
         try:
-            data = tomllib.loads(Path(path).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = expand(tomllib.loads(Path(path).read_text()))  # ${NAME}: environment variables
+        except (OSError, tomllib.TOMLDecodeError, UnsetVariable) as exc:
             raise ConfigError(f"{path}: {exc}") from None
     return build_config(data, listen=listen, upstreams=upstreams, workers=workers)

