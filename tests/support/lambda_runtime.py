@@ -120,10 +120,13 @@ class RuntimeApi:
         return invocation.request_id
 
     def result(self, request_id: str, timeout: float = 30.0) -> Posted:
-        """The response or error the runtime posted for `request_id`, waiting for it."""
+        """The response or error the runtime posted for `request_id`, waiting for it (an init error
+        means none will come: it raises at once)."""
         with self._lock:
-            if not self._lock.wait_for(lambda: request_id in self._posted, timeout):
+            if not self._lock.wait_for(lambda: request_id in self._posted or self.init_errors, timeout):
                 raise TimeoutError(f"no response or error for invocation {request_id} within {timeout}s")
+            if request_id not in self._posted:
+                raise RuntimeError(f"the function failed its init: {self.init_errors[0].body.decode()}")
             return self._posted[request_id]
 
     def init_error(self, timeout: float = 30.0) -> Posted:
@@ -276,12 +279,25 @@ class FunctionProcess:
     def __init__(self, api: RuntimeApi, handler: str, env: dict[str, str] | None = None,
                  function_name: str = "tridmo", cwd: Path = ROOT) -> None:
         environment = {**os.environ, **(env or {}), **lambda_environment(api, handler, function_name=function_name)}
+        self.api = api
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__; a file, not a pipe: never fills up
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "awslambdaric", handler], cwd=cwd, env=environment,
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
         )
+
+    def answer(self, request_id: str, timeout: float = 30.0) -> Posted:
+        """`api.result()`, failing at once (with the function's output) when the process dies first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.api.result(request_id, min(0.5, max(deadline - time.monotonic(), 0)))
+            except TimeoutError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the function exited ({self.process.returncode}):\n{self.output()}") from None
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"no answer within {timeout}s; output:\n{self.output()}") from None
 
     def output(self) -> str:
         """What the function logged so far."""
