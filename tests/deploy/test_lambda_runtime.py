@@ -17,37 +17,11 @@ import psycopg
 import pytest
 
 from functions.__main__ import GROUPS
-from tests.support.lambda_events import make_event
+from tests.support.lambda_events import CHEAP_ROUTES, cheap_event, make_event
 from tests.support.lambda_runtime import FunctionProcess, RuntimeApi
 
-# One route per group that answers on an empty database without any setup: a public list, or a
-# protected route refusing an anonymous caller (status, reason). A new group has to add its line.
-SIGNIN = {"email": "nobody@example.com", "password": "not-a-pass-1"}
-UPLOAD = {"kind": "model_file", "filename": "a.zip", "size": 10}
-CHEAP_ROUTES: dict[str, tuple[str, str, dict[str, Any] | None, int, str | None]] = {
-    "health": ("GET", "/api/health", None, 200, None),  # liveness (readiness has a 2 s budget)
-    "auth": ("POST", "/api/auth/signin", SIGNIN, 401, "unauthorized"),
-    "users": ("GET", "/api/users/designers", None, 200, None),
-    "catalog": ("GET", "/api/platforms/model", None, 200, None),
-    "brands": ("GET", "/api/brands", None, 200, None),
-    "models": ("GET", "/api/models", None, 200, None),
-    "downloads": ("GET", "/api/downloads", None, 401, "unauthorized"),
-    "uploads": ("POST", "/api/uploads", UPLOAD, 401, "unauthorized"),
-    "files": ("PUT", "/api/files/files/x.zip", None, 403, "access_denied"),  # an unsigned upload URL
-    "interiors": ("GET", "/api/interiors", None, 200, None),
-    "tags": ("POST", "/api/tags", {"interior_id": "x"}, 401, "unauthorized"),
-    "engagement": ("GET", "/api/saved/models", None, 401, "unauthorized"),
-    "notifications": ("GET", "/api/notifications", None, 401, "unauthorized"),
-    "projects": ("GET", "/api/projects", None, 401, "unauthorized"),
-    "statistics": ("GET", "/api/statistics/main", None, 200, None),
-}
 MARKER_BRAND = "Brand seen through the runtime client"
 START_TIMEOUT_S = 90  # 15 interpreters start at once on a shared 2-core machine
-
-
-def event_for(group: str) -> dict[str, Any]:
-    method, path, body, _, _ = CHEAP_ROUTES[group]
-    return make_event("v2", method, path, body=body, headers={"x-request-id": f"ric-{group}"})
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +33,7 @@ def environments(database: str) -> Iterator[dict[str, tuple[RuntimeApi, Function
     try:
         for group in GROUPS:
             api = RuntimeApi(function_arn=f"arn:aws:lambda:eu-central-1:000000000000:function:tridmo-{group}").start()
-            request_id = api.invoke(event_for(group))
+            request_id = api.invoke(cheap_event(group))
             process = FunctionProcess(api, f"functions.{group}.handler", {"DB_URL": database},
                                       function_name=f"tridmo-{group}")
             started[group] = (api, process, request_id)
@@ -96,7 +70,7 @@ def test_group_answers_through_the_runtime_client(group: str, environments: dict
         assert body["success"] is False and body["reason"] == reason, body
         assert body["error"] == {"status": status} and body["request_id"] == f"ric-{group}", body
     # the environment stays warm: a second event is answered by the same process
-    again = process.answer(api.invoke(event_for(group)), timeout=30)
+    again = process.answer(api.invoke(cheap_event(group)), timeout=30)
     assert again.kind == "response" and again.json()["statusCode"] == status
     assert process.process.poll() is None
 
