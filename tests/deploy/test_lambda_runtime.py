@@ -10,6 +10,7 @@ when the handler raises, and the init error when the handler's module cannot be 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,11 @@ MARKER_BRAND = "Brand seen through the runtime client"
 START_TIMEOUT_S = 90  # 15 interpreters start at once on a shared 2-core machine
 
 
+def function_env(database: str) -> dict[str, str]:
+    """The module's database and the session's local storage directory (tests/conftest.py)."""
+    return {"DB_URL": database, "STORAGE_DIR": os.environ["STORAGE_DIR"]}
+
+
 @pytest.fixture(scope="module")
 def environments(database: str) -> Iterator[dict[str, tuple[RuntimeApi, FunctionProcess, str]]]:
     """Every group started at once, each in its own execution environment with its first event queued."""
@@ -34,7 +40,7 @@ def environments(database: str) -> Iterator[dict[str, tuple[RuntimeApi, Function
         for group in GROUPS:
             api = RuntimeApi(function_arn=f"arn:aws:lambda:eu-central-1:000000000000:function:tridmo-{group}").start()
             request_id = api.invoke(cheap_event(group))
-            process = FunctionProcess(api, f"functions.{group}.handler", {"DB_URL": database},
+            process = FunctionProcess(api, f"functions.{group}.handler", function_env(database),
                                       function_name=f"tridmo-{group}")
             started[group] = (api, process, request_id)
         yield started
@@ -77,7 +83,7 @@ def test_group_answers_through_the_runtime_client(group: str, environments: dict
 
 def test_a_raising_handler_posts_an_invocation_error(database: str) -> None:
     """Mangum raises on an event no AWS trigger sends; the runtime reports it and keeps the environment."""
-    with RuntimeApi() as api, FunctionProcess(api, "functions.health.handler", {"DB_URL": database}) as process:
+    with RuntimeApi() as api, FunctionProcess(api, "functions.health.handler", function_env(database)) as process:
         request_id = api.invoke({"not": "an http event"})
         posted = process.answer(request_id, timeout=60)
         assert posted.kind == "error", (posted.body, process.output())
