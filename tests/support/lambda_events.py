@@ -104,3 +104,32 @@ def response_headers(response: dict[str, Any]) -> dict[str, str]:
 
 
 EVENT_KINDS = ("v2", "v1", "alb", "url")
+
+# One route per function group that answers on an empty database without any setup: a public list, or a
+# protected route refusing an anonymous caller (status, reason). A new group has to add its line
+# (tests/deploy/test_lambda_runtime.py checks); bench/coldstart.py times the same events.
+SIGNIN = {"email": "nobody@example.com", "password": "not-a-pass-1"}
+UPLOAD = {"kind": "model_file", "filename": "a.zip", "size": 10}
+CHEAP_ROUTES: dict[str, tuple[str, str, dict[str, Any] | None, int, str | None]] = {
+    "health": ("GET", "/api/health", None, 200, None),  # liveness (readiness has a 2 s budget)
+    "auth": ("POST", "/api/auth/signin", SIGNIN, 401, "unauthorized"),
+    "users": ("GET", "/api/users/designers", None, 200, None),
+    "catalog": ("GET", "/api/platforms/model", None, 200, None),
+    "brands": ("GET", "/api/brands", None, 200, None),
+    "models": ("GET", "/api/models", None, 200, None),
+    "downloads": ("GET", "/api/downloads", None, 401, "unauthorized"),
+    "uploads": ("POST", "/api/uploads", UPLOAD, 401, "unauthorized"),
+    "files": ("PUT", "/api/files/files/x.zip", None, 403, "access_denied"),  # an unsigned upload URL
+    "interiors": ("GET", "/api/interiors", None, 200, None),
+    "tags": ("POST", "/api/tags", {"interior_id": "x"}, 401, "unauthorized"),
+    "engagement": ("GET", "/api/saved/models", None, 401, "unauthorized"),
+    "notifications": ("GET", "/api/notifications", None, 401, "unauthorized"),
+    "projects": ("GET", "/api/projects", None, 401, "unauthorized"),
+    "statistics": ("GET", "/api/statistics/main", None, 200, None),
+}
+
+
+def cheap_event(group: str) -> dict[str, Any]:
+    """The group's cheap request as an HTTP API (v2) event, tagged `x-request-id: ric-<group>`."""
+    method, path, body, _, _ = CHEAP_ROUTES[group]
+    return make_event("v2", method, path, body=body, headers={"x-request-id": f"ric-{group}"})
