@@ -88,9 +88,10 @@ def test_no_build_tools_and_boto3_pinned_inside(package):
 
 
 def test_only_this_functions_code_is_packaged(package):
-    assert (package / "functions" / f"{FUNCTION}.py").is_file()
+    assert (package / "functions" / FUNCTION / "__init__.py").is_file()
+    assert (package / "functions" / FUNCTION / "routes.py").is_file()
     assert (package / "functions" / "__init__.py").is_file() and (package / "shared" / "config.py").is_file()
-    assert not (package / "functions" / "users.py").exists(), "packaged individually"
+    assert not (package / "functions" / "users").exists(), "packaged individually"
     assert not (package / "functions" / "__main__.py").exists()
 
 
