@@ -11,7 +11,7 @@ Generous limits (reads) would cost a round trip per request. Instead a process t
 the lease shrinks to what is left, so the shared count stays exact. Unspent lease is discarded,
 never returned: a limit can only be undershot, never exceeded.
 
-When the database cannot be reached the limiter falls back to the same algorithm in process memory
+When the database cannot be reached (or its table is missing) the limiter falls back to the same algorithm in process memory
 (per instance), so an outage neither lifts the limits nor turns every request into an error.
 """
 
@@ -178,7 +178,7 @@ def _database_unreachable(exc: Exception) -> bool:
     import psycopg
     from psycopg_pool import PoolTimeout
 
-    return isinstance(exc, psycopg.OperationalError | PoolTimeout)
+    return isinstance(exc, psycopg.Error | PoolTimeout)  # down, or not migrated yet: never fail the request
 
 
 _limiter: Limiter | None = None
