@@ -17,6 +17,7 @@ When the database cannot be reached (or its table is missing) the limiter falls 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import math
@@ -93,16 +94,26 @@ class Limiter:
 
     def __init__(self) -> None:
         self._leases: dict[str, _Lease] = {}
+        self._taking: dict[str, asyncio.Future[None]] = {}
         self._local_tat: dict[str, float] = {}  # the in-memory fallback's buckets (monotonic)
         self._next_expiry = 0.0
         self.statements = 0  # round trips made, for the bench and tests
 
     async def hit(self, key: str, limit: Limit) -> Decision:
-        now = time.monotonic()
-        lease = self._leases.get(key)
-        if lease is not None and lease.tokens > 0 and now < lease.expires:
-            lease.tokens -= 1
-            return self._admitted(limit, lease.ahead_s - (now - lease.taken_at), lease.tokens)
+        while True:
+            now = time.monotonic()
+            lease = self._leases.get(key)
+            if lease is not None and lease.tokens > 0 and now < lease.expires:
+                lease.tokens -= 1
+                return self._admitted(limit, lease.ahead_s - (now - lease.taken_at), lease.tokens)
+            pending = self._taking.get(key)
+            if pending is None or limit.lease == 1:
+                break
+            # One round trip per key at a time: requests arriving while a lease is being taken
+            # wait for it instead of each taking one (which would over-lease and waste the limit).
+            await asyncio.shield(pending)
+        done = asyncio.get_running_loop().create_future()
+        self._taking[key] = done
         try:
             return await self._take(key, limit, now)
         except Exception as exc:
@@ -110,6 +121,9 @@ class Limiter:
                 raise
             log.warning("rate limits fall back to this process: %s", type(exc).__name__)
             return self._take_locally(key, limit, now)
+        finally:
+            del self._taking[key]
+            done.set_result(None)
 
     async def peek(self, key: str, limit: Limit) -> float:
         """Seconds until `key` admits one more request under `limit` (0: it would now)."""

@@ -67,8 +67,8 @@ class IdempotencyMiddleware:
         self._next_expiry = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _header(scope, b"idempotency-key")
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS or key is None:
+        key = _header(scope, b"idempotency-key") if scope.get("method") in WRITE_METHODS else None
+        if key is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if not 1 <= len(key) <= 255:
