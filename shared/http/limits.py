@@ -45,6 +45,7 @@ _FORGET = "DELETE FROM rate_limits WHERE key = %(key)s"
 _FORGET_PREFIX = "DELETE FROM rate_limits WHERE key LIKE %(prefix)s"
 _EXPIRE = "DELETE FROM rate_limits WHERE tat < now() - interval '1 minute'"
 _EXPIRE_EVERY_S = 60.0
+_FALLBACK_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Limiter:
         self._taking: dict[str, asyncio.Future[None]] = {}
         self._local_tat: dict[str, float] = {}  # the in-memory fallback's buckets (monotonic)
         self._next_expiry = 0.0
+        self._database_retry_at = 0.0  # after a database error, limits stay in process until then
         self.statements = 0  # round trips made, for the bench and tests
 
     async def hit(self, key: str, limit: Limit) -> Decision:
@@ -112,6 +114,8 @@ class Limiter:
             # One round trip per key at a time: requests arriving while a lease is being taken
             # wait for it instead of each taking one (which would over-lease and waste the limit).
             await asyncio.shield(pending)
+        if now < self._database_retry_at:
+            return self._take_locally(key, limit, now)
         done = asyncio.get_running_loop().create_future()
         self._taking[key] = done
         try:
@@ -119,7 +123,8 @@ class Limiter:
         except Exception as exc:
             if not _database_unreachable(exc):
                 raise
-            log.warning("rate limits fall back to this process: %s", type(exc).__name__)
+            log.warning("rate limits fall back to this process for %.0f s: %s", _FALLBACK_S, type(exc).__name__)
+            self._database_retry_at = now + _FALLBACK_S
             return self._take_locally(key, limit, now)
         finally:
             del self._taking[key]
