@@ -11,8 +11,9 @@ Generous limits (reads) would cost a round trip per request. Instead a process t
 the lease shrinks to what is left, so the shared count stays exact. Unspent lease is discarded,
 never returned: a limit can only be undershot, never exceeded.
 
-When the database cannot be reached (or its table is missing) the limiter falls back to the same algorithm in process memory
-(per instance), so an outage neither lifts the limits nor turns every request into an error.
+When the database cannot be reached (or its table is missing) the limiter falls back to the same
+algorithm in process memory (per instance) for a few seconds, so an outage neither lifts the limits
+nor turns every request into an error.
 """
 
 from __future__ import annotations
