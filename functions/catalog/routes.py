@@ -88,7 +88,7 @@ def _update_route(spec: d.Dictionary):  # noqa: ANN202
 def _delete_route(spec: d.Dictionary):  # noqa: ANN202
     @requires("admin")
     async def delete_entry(request: Request, _: CurrentUser) -> Response:
-        cascade = bool(query_bool(request, "cascade")) if spec.key == "categories" else False
+        cascade = bool(query_bool(request.query_params, "cascade")) if spec.key == "categories" else False
         row = await d.delete_entry(spec, entry_id(spec, request.path_params["id"]), cascade=cascade)
         if row.get("image_src"):
             await delete_image_quietly(row["image_src"])
@@ -110,7 +110,7 @@ async def render_platforms(request: Request, _: None) -> Response:
 @requires("pub")
 async def main_categories(request: Request, _: None) -> Response:
     kind = category_type(request.query_params.get("type"))
-    return ok(await d.main_categories(kind, bool(query_bool(request, "models_count"))))
+    return ok(await d.main_categories(kind, bool(query_bool(request.query_params, "models_count"))))
 
 
 @requires("pub")

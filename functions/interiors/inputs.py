@@ -15,7 +15,7 @@ from starlette.datastructures import QueryParams
 from shared.http.errors import ApiError, FieldError
 from shared.http.forms import FileRule, StreamedForm
 from shared.http.ids import field_uuid, query_uuid_list
-from shared.http.validation import array_values, convert
+from shared.http.validation import array_values, convert, query_int_list, query_list
 
 MAX_GALLERY = 30
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -55,23 +55,6 @@ UPDATE_FILES = {
 GALLERY_FILES = {"images": FileRule(kind="image", preset="interior_image", max_count=MAX_GALLERY, required=True)}
 
 
-def form_list(values: list[str]) -> list[str]:
-    """A form array: repeated fields, or one JSON array string (`["a","b"]`)."""
-    out: list[str] = []
-    for value in values:
-        value = value.strip()
-        if value.startswith("["):
-            try:
-                decoded = msgspec.json.decode(value)
-            except msgspec.DecodeError:
-                raise ApiError("validation", errors=[FieldError("removed_images", "malformed array")]) from None
-            if not isinstance(decoded, list):
-                raise ApiError("validation", errors=[FieldError("removed_images", "malformed array")])
-            out.extend(str(v) for v in decoded if v)
-        elif value:
-            out.extend(part for part in value.split(",") if part)
-    return out
-
 
 def form_fields(form: StreamedForm, names: tuple[str, ...]) -> dict[str, Any]:
     data: dict[str, Any] = {}
@@ -92,7 +75,8 @@ def create_body(form: StreamedForm) -> InteriorCreate:
 
 def update_body(form: StreamedForm) -> InteriorUpdate:
     data = form_fields(form, ("name", "category_id", "style_id", "render_platform_id", "description"))
-    data["removed_images"] = form_list(form.getlist("removed_images") + form.getlist("removed_images[]"))
+    removed = form.getlist("removed_images") + form.getlist("removed_images[]")
+    data["removed_images"] = array_values("removed_images", removed)
     return convert(data, InteriorUpdate)
 
 
@@ -108,17 +92,6 @@ class ListFilters(msgspec.Struct, frozen=True):
     has_models_of_brand: str | None = None
 
 
-def _query_array(query: QueryParams, name: str) -> list[str]:
-    """An array from the query string, as `shared.http.validation.query_list` reads it."""
-    return array_values(name, query.getlist(name) or query.getlist(f"{name}[]"))
-
-
-def _query_ints(query: QueryParams, name: str) -> list[int]:
-    try:
-        return [int(v) for v in _query_array(query, name)]
-    except ValueError:
-        raise ApiError("validation", errors=[FieldError(name, "expected integers")]) from None
-
 
 def list_filters(query: QueryParams) -> ListFilters:
     """The list's filters, checked in the order the fields are listed (the first bad one is the 400)."""
@@ -126,9 +99,9 @@ def list_filters(query: QueryParams) -> ListFilters:
     if status not in (None, "") and status not in ("0", "1", "2"):
         raise ApiError("validation", errors=[FieldError("status", "must be 0, 1 or 2")])
     name = (query.get("name") or "").strip()
-    categories = _query_ints(query, "categories")
-    styles = _query_ints(query, "styles")
-    platforms = _query_array(query, "platforms")
+    categories = query_int_list(query, "categories")
+    styles = query_int_list(query, "styles")
+    platforms = query_list(query, "platforms")
     author = (query.get("author") or "").strip()
     brand = (query.get("has_models_of_brand") or "").strip()
     return ListFilters(

@@ -1,8 +1,7 @@
 """What model requests carry: the list's query-string filters as plain values, and the write bodies.
 
-The list readers take `request.query_params` (a QueryParams), not the Request: shared.http's
-`query_bool`/`query_int` read a Request, so the two they would cover are written out here with the
-same messages; arrays and UUIDs use shared.http's plain-value helpers.
+The list readers take `request.query_params` (a QueryParams), not the Request, and use shared.http's
+query helpers, so a bad value is the same 400 naming the field as everywhere else.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from starlette.datastructures import QueryParams
 from shared.http.errors import ApiError, FieldError
 from shared.http.forms import FileRule
 from shared.http.ids import as_uuid, field_uuid
-from shared.http.validation import array_values
+from shared.http.validation import query_bool, query_int, query_int_list, query_list
 
 MAX_GALLERY = 20
 MAX_NAME_FILTER = 200
@@ -50,39 +49,6 @@ class ListFilter:
     exclude: list[str] = field(default_factory=list)
 
 
-def _bool(query: QueryParams, name: str) -> bool | None:
-    value = query.get(name)
-    if value is None or value == "":
-        return None
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes"}:
-        return True
-    if lowered in {"0", "false", "no"}:
-        return False
-    raise ApiError("validation", errors=[FieldError(name, "expected true or false")])
-
-
-def _int(query: QueryParams, name: str) -> int | None:
-    value = query.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ApiError("validation", errors=[FieldError(name, "expected an integer")]) from None
-
-
-def _list(query: QueryParams, name: str) -> list[str]:
-    """Repeated keys (`a=1&a=2`, `a[]=1`), one JSON array (`a=[1,2]`) or a comma list."""
-    return array_values(name, query.getlist(name) or query.getlist(f"{name}[]"))
-
-
-def _ints(query: QueryParams, name: str) -> list[int]:
-    try:
-        return [int(v) for v in _list(query, name)]
-    except ValueError:
-        raise ApiError("validation", errors=[FieldError(name, "expected integers")]) from None
-
 
 def _uuid(query: QueryParams, name: str) -> str | None:
     value = query.get(name)
@@ -90,7 +56,7 @@ def _uuid(query: QueryParams, name: str) -> str | None:
 
 
 def _uuids(query: QueryParams, name: str) -> list[str]:
-    parsed = [as_uuid(v) for v in _list(query, name)]
+    parsed = [as_uuid(v) for v in query_list(query, name)]
     if any(p is None for p in parsed):
         raise ApiError("validation", errors=[FieldError(name, "expected UUIDs")])
     return parsed  # type: ignore[return-value]
@@ -98,28 +64,29 @@ def _uuids(query: QueryParams, name: str) -> list[str]:
 
 def list_filters(query: QueryParams, *, is_admin: bool = False, with_deleted_flag: bool = True) -> ListFilter:
     """Checked in the order the contract reports them: only admins list deleted models (403 first)."""
-    deleted = _bool(query, "is_deleted") if with_deleted_flag else None
+    deleted = query_bool(query, "is_deleted") if with_deleted_flag else None
     if deleted and not is_admin:
         raise ApiError("access_denied")
     name = (query.get("name") or "").strip()
     if len(name) > MAX_NAME_FILTER:
         raise ApiError("validation", errors=[FieldError("name", "at most 200 characters")])
-    top = _bool(query, "top")
+    top = query_bool(query, "top")
     brand_id = _uuid(query, "brand_id")
     country_id = _uuid(query, "country_id")
-    availability = _int(query, "availability")
+    availability = query_int(query, "availability")
     if availability is not None and availability not in (1, 2, 3):
         raise ApiError("validation", errors=[FieldError("availability", "must be 1, 2 or 3")])
     return ListFilter(
         deleted=deleted, name=name, top=top, brand_id=brand_id, country_id=country_id, availability=availability,
-        categories=_ints(query, "categories"), styles=_ints(query, "styles"), colors=_ints(query, "colors"),
-        materials=_ints(query, "materials"), exclude=_uuids(query, "exclude_models"),
+        categories=query_int_list(query, "categories"), styles=query_int_list(query, "styles"),
+        colors=query_int_list(query, "colors"), materials=query_int_list(query, "materials"),
+        exclude=_uuids(query, "exclude_models"),
     )
 
 
 def cart_ids(query: QueryParams) -> list[str]:
     """`GET /api/models/cart?in=...`: the ids, in the order given."""
-    return [field_uuid(v, "in") for v in _list(query, "in")]
+    return [field_uuid(v, "in") for v in query_list(query, "in")]
 
 
 # Write bodies --------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def _notification(r: dict) -> dict:
 @requires("user")
 async def list_notifications(request: Request, user: CurrentUser) -> Response:
     page = page_request(request, {"created_at": "n.created_at"})
-    condition = queries.seen_condition(query_bool(request, "seen"))
+    condition = queries.seen_condition(query_bool(request.query_params, "seen"))
     async with connection() as conn:
         counts = await fetch_one(queries.page_counts_sql(condition), (user.id,), conn)
         rows = await fetch_all(queries.notifications_page_sql(condition), (user.id, page.limit, page.offset), conn)
@@ -89,7 +89,7 @@ async def mark_seen_one(request: Request, user: CurrentUser) -> Response:
 
 @requires("user")
 async def delete_many(request: Request, user: CurrentUser) -> Response:
-    values = query_list(request, "ids")
+    values = query_list(request.query_params, "ids")
     if not values and request.headers.get("content-type", "").startswith("application/json"):
         values = (await parse_body(request, IdsBody)).ids
     ids = notification_ids(values)

@@ -52,8 +52,8 @@ async def main(request: Request, _: None) -> Response:
 
 async def _month_and_year(request: Request, source: str, topic: str) -> dict[str, Any]:
     now = today()
-    year = bounded("year", query_int(request, "year"), 2000, 2100, now.year)
-    month = bounded("month", query_int(request, "month"), 1, 12, now.month)
+    year = bounded("year", query_int(request.query_params, "year"), 2000, 2100, now.year)
+    month = bounded("month", query_int(request.query_params, "month"), 1, 12, now.month)
 
     async def compute() -> dict[str, Any]:
         await ensure_rollup_zone()
@@ -89,7 +89,7 @@ def _top(group: str):  # noqa: ANN202
         brand = _brand_scope(request, user)
         topic = choice("topic", request.query_params.get("topic"), TOPICS, "downloads")
         period = choice("period", request.query_params.get("period"), PERIODS, "month")
-        limit = bounded("limit", query_int(request, "limit"), 1, 100, 10)
+        limit = bounded("limit", query_int(request.query_params, "limit"), 1, 100, 10)
         window = period_window(period)
 
         async def compute() -> dict[str, Any]:

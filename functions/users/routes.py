@@ -123,8 +123,8 @@ async def list_users(request: Request, user: CurrentUser) -> Response:
     page = page_request(request, queries.USER_ORDER)
     model = query_uuid(request, "downloaded_model")
     filters = {
-        "key": request.query_params.get("key") or None, "role_id": query_int(request, "role_id"),
-        "is_banned": query_bool(request, "is_banned"), "downloaded_model": model,
+        "key": request.query_params.get("key") or None, "role_id": query_int(request.query_params, "role_id"),
+        "is_banned": query_bool(request.query_params, "is_banned"), "downloaded_model": model,
     }
     if not user.is_admin:
         if not user.brand_id:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 import msgspec
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from shared.config import get_settings
@@ -119,9 +120,9 @@ def form_to_dict(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {key: values[0] if len(values) == 1 else values for key, values in grouped.items()}
 
 
-def query_list(request: Request, name: str) -> list[str]:
+def query_list(query: QueryParams, name: str) -> list[str]:
     """An array from the query string: repeated keys (`a=1&a=2`) or one JSON array (`a=[1,2]`)."""
-    values = request.query_params.getlist(name) or request.query_params.getlist(f"{name}[]")
+    values = query.getlist(name) or query.getlist(f"{name}[]")
     return array_values(name, values)
 
 
@@ -143,15 +144,15 @@ def array_values(name: str, values: list[str]) -> list[str]:
     return out
 
 
-def query_int_list(request: Request, name: str) -> list[int]:
+def query_int_list(query: QueryParams, name: str) -> list[int]:
     try:
-        return [int(v) for v in query_list(request, name)]
+        return [int(v) for v in query_list(query, name)]
     except ValueError:
         raise ApiError("validation", errors=[FieldError(name, "expected integers")]) from None
 
 
-def query_bool(request: Request, name: str) -> bool | None:
-    value = request.query_params.get(name)
+def query_bool(query: QueryParams, name: str) -> bool | None:
+    value = query.get(name)
     if value is None or value == "":
         return None
     lowered = value.strip().lower()
@@ -162,8 +163,8 @@ def query_bool(request: Request, name: str) -> bool | None:
     raise ApiError("validation", errors=[FieldError(name, "expected true or false")])
 
 
-def query_int(request: Request, name: str, *, minimum: int | None = None) -> int | None:
-    value = request.query_params.get(name)
+def query_int(query: QueryParams, name: str, *, minimum: int | None = None) -> int | None:
+    value = query.get(name)
     if value is None or value == "":
         return None
     try:
