@@ -117,8 +117,10 @@ class Limiter:
             await asyncio.shield(pending)
         if now < self._database_retry_at:
             return self._take_locally(key, limit, now)
+        single_flight = limit.lease > 1  # a lease of 1 is never shared: each request takes its own
         done = asyncio.get_running_loop().create_future()
-        self._taking[key] = done
+        if single_flight:
+            self._taking[key] = done
         try:
             return await self._take(key, limit, now)
         except Exception as exc:
@@ -128,7 +130,8 @@ class Limiter:
             self._database_retry_at = now + _FALLBACK_S
             return self._take_locally(key, limit, now)
         finally:
-            del self._taking[key]
+            if single_flight:
+                self._taking.pop(key, None)
             done.set_result(None)
 
     async def peek(self, key: str, limit: Limit) -> float:

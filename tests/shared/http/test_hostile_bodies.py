@@ -31,7 +31,7 @@ def test_form_pairs_collapse_in_linear_time():
     pairs = [("a[]", "1")] * (MAX_FORM_FIELDS * 50)
     started = time.perf_counter()
     collapsed = form_to_dict(pairs)
-    assert time.perf_counter() - started < 0.1
+    assert time.perf_counter() - started < 1.0  # linear: ~30 ms; the quadratic version took minutes
     assert collapsed == {"a": ["1"] * len(pairs)}
     assert form_to_dict([("a", "1"), ("b", "2"), ("b", "3")]) == {"a": "1", "b": ["2", "3"]}
 

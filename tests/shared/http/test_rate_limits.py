@@ -121,3 +121,15 @@ async def test_reads_far_from_their_limit_cost_no_round_trip(database, limits):
         for _ in range(50):
             assert (await client.get("/api/categories")).status_code == 200
     assert limiter.statements - before <= 1  # one lease of 60 covers them (a second if it ran out)
+
+
+async def test_concurrent_requests_of_one_client_share_its_buckets_without_errors(api_app):
+    """Auth buckets (a lease of 1) and read buckets (leases) under concurrency: never a 500."""
+    import asyncio
+
+    async with client_at(api_app, "192.0.2.91") as client:
+        answers = await asyncio.gather(
+            *(client.post("/api/auth/signin", json={"email": f"c{i}@example.com", "password": "x"}) for i in range(8)),
+            *(client.get("/api/categories") for _ in range(16)),
+        )
+    assert sorted({r.status_code for r in answers}) == [200, 401], [r.text for r in answers if r.status_code >= 500]
